@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "AsyncDash",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AsyncDash", targets: ["AsyncDash"]),
+        .library(name: "AsyncDashSQLite", targets: ["AsyncDashSQLite"]),
+        .library(name: "AsyncDashTesting", targets: ["AsyncDashTesting"]),
+        .library(name: "Sample", targets: ["Sample"]),
+        .library(name: "AsyncDashCLI", targets: ["AsyncDashCLI"]),
+        .executable(name: "asyncdash", targets: ["asyncdash"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // The core: events, managers, registry, config, observers, store contracts, memory stores.
+        .target(
+            name: "AsyncDash",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded default store (SQLite in WAL mode through GRDB).
+        .target(
+            name: "AsyncDashSQLite",
+            dependencies: [
+                "AsyncDash",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Helpers for users' own tests: recording observer, manual clock.
+        .target(name: "AsyncDashTesting", dependencies: ["AsyncDash"], swiftSettings: swiftSettings),
+        // The sample app: record model, managers, registrations.
+        .target(name: "Sample", dependencies: ["AsyncDash"], swiftSettings: swiftSettings),
+        // The command line, as a library so it can be tested.
+        .target(
+            name: "AsyncDashCLI",
+            dependencies: [
+                "AsyncDash", "AsyncDashSQLite", "Sample",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "asyncdash", dependencies: ["AsyncDashCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AsyncDashTests",
+            dependencies: ["AsyncDash", "AsyncDashTesting", "AsyncDashSQLite", "Sample"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AsyncDashCLITests",
+            dependencies: ["AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "Sample"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

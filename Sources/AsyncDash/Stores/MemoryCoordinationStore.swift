@@ -1,0 +1,113 @@
+import Foundation
+
+/// The reference ``CoordinationStore``: locks, progress and the active set in an actor.
+///
+/// Pass a clock to test TTL expiry without sleeping:
+///
+/// ```swift
+/// let clock = ManualClock()           // from AsyncDashTesting
+/// let store = MemoryCoordinationStore(clock: clock)
+/// clock.advance(by: .seconds(3601))   // every lock with a TTL of 3600 s is now free
+/// ```
+public actor MemoryCoordinationStore: CoordinationStore {
+    private struct Lock {
+        var owner: String
+        var expiresAt: Date
+    }
+
+    private struct ProgressEntry {
+        var payload: ProgressPayload
+        var expiresAt: Date
+    }
+
+    private let clock: any AsyncDashClock
+    private var lockTable: [String: Lock] = [:]
+    private var tracking: [String: Set<String>] = [:]
+    private var progressTable: [String: ProgressEntry] = [:]
+    private var active: Set<String> = []
+    private var letters: [DeadLetter] = []
+
+    public init(clock: any AsyncDashClock = SystemClock()) {
+        self.clock = clock
+    }
+
+    public func reserveLocks(_ keys: [String], owner: String, ttl: Duration) async throws -> LockReservation {
+        let now = clock.now()
+        var conflicts: [String: String] = [:]
+        for key in keys {
+            if let lock = lockTable[key], lock.expiresAt > now, lock.owner != owner {
+                conflicts[key] = lock.owner
+            }
+        }
+        guard conflicts.isEmpty else { return .conflict(conflicts) }
+        let expiresAt = now.addingTimeInterval(ttl.timeInterval)
+        for key in keys {
+            lockTable[key] = Lock(owner: owner, expiresAt: expiresAt)
+        }
+        tracking[owner, default: []].formUnion(keys)
+        return .reserved
+    }
+
+    public func lockOwners(_ keys: [String]) async throws -> [String: String] {
+        let now = clock.now()
+        var owners: [String: String] = [:]
+        for key in keys {
+            if let lock = lockTable[key], lock.expiresAt > now { owners[key] = lock.owner }
+        }
+        return owners
+    }
+
+    @discardableResult
+    public func releaseLocks(owner: String) async throws -> [String] {
+        guard let keys = tracking.removeValue(forKey: owner) else { return [] }
+        var released: [String] = []
+        for key in keys.sorted() where lockTable[key]?.owner == owner {
+            lockTable.removeValue(forKey: key)
+            released.append(key)
+        }
+        return released
+    }
+
+    public func locks() async throws -> [LockInfo] {
+        let now = clock.now()
+        return lockTable.compactMap { key, lock in
+            lock.expiresAt > now ? LockInfo(key: key, owner: lock.owner, expiresAt: lock.expiresAt) : nil
+        }.sorted { $0.key < $1.key }
+    }
+
+    public func setProgress(_ progress: ProgressPayload, for task: String, ttl: Duration) async throws {
+        progressTable[task] = ProgressEntry(payload: progress, expiresAt: clock.now().addingTimeInterval(ttl.timeInterval))
+    }
+
+    public func progress(for task: String) async throws -> ProgressPayload? {
+        guard let entry = progressTable[task], entry.expiresAt > clock.now() else { return nil }
+        return entry.payload
+    }
+
+    @discardableResult
+    public func deleteProgress(for task: String) async throws -> Bool {
+        guard let entry = progressTable.removeValue(forKey: task) else { return false }
+        return entry.expiresAt > clock.now()
+    }
+
+    public func addActiveTask(_ task: String) async throws {
+        active.insert(task)
+    }
+
+    @discardableResult
+    public func removeActiveTask(_ task: String) async throws -> Bool {
+        active.remove(task) != nil
+    }
+
+    public func activeTasks() async throws -> [String] {
+        active.sorted()
+    }
+
+    public func deadLetter(_ letter: DeadLetter) async throws {
+        letters.append(letter)
+    }
+
+    public func deadLetters() async throws -> [DeadLetter] {
+        letters
+    }
+}

@@ -1,0 +1,78 @@
+/// The reference ``RecordStore``: records in an actor, for tests and single-process use.
+public actor MemoryRecordStore: RecordStore {
+    private struct Row {
+        var sequence: Int
+        var record: Record
+    }
+
+    private var tables: [String: [String: Row]] = [:]
+    private var nextSequence = 0
+
+    public init() {}
+
+    public func prepare(_ model: RecordModel) async throws {
+        if tables[model.table] == nil { tables[model.table] = [:] }
+    }
+
+    @discardableResult
+    public func upsert(
+        _ model: RecordModel,
+        key: String,
+        _ update: @escaping @Sendable (inout Record, Bool) -> Void
+    ) async throws -> Record {
+        var table = tables[model.table] ?? [:]
+        let existing = table[key]
+        var record = existing?.record ?? Record([model.keyColumn: .text(key)])
+        update(&record, existing == nil)
+        record[model.keyColumn] = .text(key)
+        record.values = record.values.filter { model.column($0.key) != nil }
+        let sequence: Int
+        if let existing {
+            sequence = existing.sequence
+        } else {
+            nextSequence += 1
+            sequence = nextSequence
+        }
+        table[key] = Row(sequence: sequence, record: record)
+        tables[model.table] = table
+        return record
+    }
+
+    public func fetch(_ model: RecordModel, key: String) async throws -> Record? {
+        tables[model.table]?[key]?.record
+    }
+
+    public func list(_ model: RecordModel, query: RecordQuery) async throws -> [Record] {
+        let rows = (tables[model.table] ?? [:]).values.filter { row in
+            query.filters.allSatisfy { column, value in row.record[column] == value }
+        }
+        let sorted = rows.sorted { a, b in
+            if let column = query.orderBy, let less = Self.less(a.record[column], b.record[column]),
+                a.record[column] != b.record[column]
+            {
+                return query.descending ? !less : less
+            }
+            return query.descending ? a.sequence > b.sequence : a.sequence < b.sequence
+        }
+        return sorted.prefix(max(0, query.limit)).map(\.record)
+    }
+
+    @discardableResult
+    public func delete(_ model: RecordModel, key: String) async throws -> Bool {
+        tables[model.table]?.removeValue(forKey: key) != nil
+    }
+
+    private static func less(_ a: RecordValue, _ b: RecordValue) -> Bool? {
+        switch (a, b) {
+        case (.null, .null): return false
+        case (.null, _): return true
+        case (_, .null): return false
+        case (.text(let x), .text(let y)): return x < y
+        case (.integer(let x), .integer(let y)): return x < y
+        case (.real(let x), .real(let y)): return x < y
+        case (.timestamp(let x), .timestamp(let y)): return x < y
+        case (.bool(let x), .bool(let y)): return !x && y
+        default: return nil
+        }
+    }
+}

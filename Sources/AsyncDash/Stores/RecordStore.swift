@@ -1,0 +1,37 @@
+/// Stores dashboard records: one row per task, in the table of a ``RecordModel``.
+///
+/// Implementations: ``MemoryRecordStore`` (the reference), `SQLiteStore` in `AsyncDashSQLite`.
+/// Every implementation must pass the record-store contract tests.
+///
+/// ```swift
+/// let record = try await store.upsert(model, key: "import-42") { record, isNew in
+///     if isNew { record["status"] = .text("pending") }
+///     record["message"] = .text("Task queued")
+/// }
+/// ```
+public protocol RecordStore: Sendable {
+    /// Creates or upgrades the schema for `model` (idempotent).
+    func prepare(_ model: RecordModel) async throws
+
+    /// Atomically reads the record whose key column is `key` (or starts an empty one with the
+    /// key set), lets `update` change it, and writes it back. No other write to the same record
+    /// can happen in between — in this process or another one sharing the store.
+    ///
+    /// When the call returns, the write is durable. Returns the record as written.
+    @discardableResult
+    func upsert(
+        _ model: RecordModel,
+        key: String,
+        _ update: @escaping @Sendable (_ record: inout Record, _ isNew: Bool) -> Void
+    ) async throws -> Record
+
+    /// The record whose key column is `key`, or `nil`.
+    func fetch(_ model: RecordModel, key: String) async throws -> Record?
+
+    /// Records matching `query`.
+    func list(_ model: RecordModel, query: RecordQuery) async throws -> [Record]
+
+    /// Deletes the record whose key column is `key`; returns whether there was one.
+    @discardableResult
+    func delete(_ model: RecordModel, key: String) async throws -> Bool
+}
