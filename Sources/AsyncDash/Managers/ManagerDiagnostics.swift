@@ -1,0 +1,31 @@
+/// Counts what went wrong in a manager without breaking anything: hook failures,
+/// observer failures and time-outs, dead letters. Shared by the managers of one runtime.
+public actor ManagerDiagnostics {
+    /// A snapshot of the counters.
+    public struct Counts: Sendable, Hashable {
+        public var hookFailures = 0
+        public var deadLetters = 0
+        public var deadLetterFailures = 0
+        /// Observer name → failures (throws and time-outs).
+        public var observerFailures: [String: Int] = [:]
+        /// Observer name → time-outs.
+        public var observerTimeouts: [String: Int] = [:]
+        public init() {}
+    }
+
+    private var counts = Counts()
+
+    public init() {}
+
+    public var snapshot: Counts { counts }
+
+    func recordHookFailure(deadLettered: Bool) {
+        counts.hookFailures += 1
+        if deadLettered { counts.deadLetters += 1 } else { counts.deadLetterFailures += 1 }
+    }
+
+    func recordObserverFailure(_ failure: ObserverChain.Failure) {
+        counts.observerFailures[failure.observer, default: 0] += 1
+        if case .timedOut = failure { counts.observerTimeouts[failure.observer, default: 0] += 1 }
+    }
+}

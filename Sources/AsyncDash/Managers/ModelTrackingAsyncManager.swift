@@ -1,0 +1,119 @@
+import Foundation
+
+/// A manager that keeps one dashboard record per task in a ``RecordModel``'s table.
+///
+/// Point it at a model with the class attribute (or `record_model_path` in config), rename
+/// columns with ``fieldMap``, and override the formatters:
+///
+/// ```swift
+/// final class AppAsyncManager: ModelTrackingAsyncManager, @unchecked Sendable {
+///     override class var recordModelPath: String? { "myapp.AsyncTaskRecord" }
+///     override class var fieldMap: [String: String] { ["user": "owner"] }
+///     override func formatUser(_ user: JSONValue?) -> String {
+///         user == nil ? "Anonymous" : super.formatUser(user)
+///     }
+/// }
+/// ```
+///
+/// The per-event rules are those of DESIGN §3; see `ModelTrackingAsyncManager+Rules.swift`.
+open class ModelTrackingAsyncManager: AsyncManager, @unchecked Sendable {
+    /// The dotted name of the record model, used when config names none.
+    open class var recordModelPath: String? { nil }
+    /// Field-map entries (logical field → column); config entries override these.
+    open class var fieldMap: [String: String] { [:] }
+    /// Column values for newly created records; config `create_defaults` override these.
+    open class var createDefaults: [String: JSONValue] { [:] }
+
+    /// The model this manager writes to.
+    public let recordModel: RecordModel
+    /// The resolved field map.
+    public let resolvedFieldMap: FieldMap
+    let defaultValues: [String: RecordValue]
+
+    /// - Throws: ``ManagerConfigurationError`` when no record model is named or it is unknown;
+    ///   ``FieldMapError`` when the field map does not fit the model.
+    public required init(context: ManagerContext) throws {
+        let model: RecordModel
+        if let configured = context.recordModel {
+            model = configured
+        } else if let path = Self.recordModelPath {
+            model = try context.registry.recordModel(named: path)
+        } else {
+            throw ManagerConfigurationError(
+                manager: context.name,
+                message: "\(context.name) is a ModelTrackingAsyncManager but names no record model; set record_model_path in its config or override the class attribute recordModelPath"
+            )
+        }
+        let merged = Self.fieldMap.merging(context.fieldMap) { _, configured in configured }
+        self.recordModel = model
+        self.resolvedFieldMap = try FieldMap(model: model, overrides: merged)
+        var defaults: [String: RecordValue] = [:]
+        for (column, value) in Self.createDefaults.merging(context.createDefaults, uniquingKeysWith: { _, c in c }) {
+            guard let type = model.column(column)?.type else {
+                throw ManagerConfigurationError(
+                    manager: context.name,
+                    message: "create_defaults: '\(column)' is not a column of record model '\(model.name)'\(Suggest.didYouMean(column, in: model.columns.map(\.name)))"
+                )
+            }
+            defaults[column] = RecordValue.coerce(value, to: type)
+        }
+        self.defaultValues = defaults
+        try super.init(context: context)
+    }
+
+    /// Persists the event to the task's record, then nothing else; subclasses call `super` first.
+    open override func asyncTaskLifecycle(_ event: LifecycleEvent) async throws {
+        try await persist(event)
+    }
+
+    /// Applies `event` to the task's record (get-or-create, atomically) and returns the record.
+    @discardableResult
+    public func persist(_ event: LifecycleEvent) async throws -> Record {
+        try Self.validate(taskName: event.taskName)
+        let update = makeUpdate(for: event)
+        return try await stores.records.upsert(recordModel, key: event.taskName) { record, isNew in
+            update.apply(to: &record, isNew: isNew)
+        }
+    }
+
+    /// The task's record, or `nil`.
+    public func record(for taskName: String) async throws -> Record? {
+        try await stores.records.fetch(recordModel, key: taskName)
+    }
+
+    /// The user label: the config's user formatter when declared, else "" for no user, a string
+    /// as is, or an object's `username`.
+    open func formatUser(_ user: JSONValue?) -> String {
+        if let formatter = context.formatters.user {
+            let formatted = formatter.format(user)
+            return formatted?.stringValue ?? formatted?.jsonText ?? ""
+        }
+        return UserFormatter().label(user)
+    }
+
+    /// The affected-objects text: the config's formatter when declared, else lists joined with ", ".
+    open func formatAffected(_ affected: JSONValue?) -> String {
+        if let formatter = context.formatters.affected {
+            let formatted = formatter.format(affected)
+            return formatted?.stringValue ?? formatted?.jsonText ?? ""
+        }
+        return AffectedFormatter().text(affected)
+    }
+
+    /// A JSON-safe copy of args, kwargs or a result: the config's formatter when declared, else the value.
+    open func formatPayload(_ payload: JSONValue?) -> JSONValue? {
+        if let formatter = context.formatters.payload { return formatter.format(payload) }
+        return payload
+    }
+}
+
+/// A manager whose configuration cannot work, with the reason.
+public struct ManagerConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var manager: String
+    public var message: String
+    public init(manager: String, message: String) {
+        self.manager = manager
+        self.message = message
+    }
+    public var description: String { message }
+}

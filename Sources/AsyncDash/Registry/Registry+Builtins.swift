@@ -1,0 +1,64 @@
+import Logging
+
+extension Registry {
+    /// The built-ins of the core module: `asyncdash.AsyncManager`, `asyncdash.ModelTrackingAsyncManager`,
+    /// `asyncdash.observers.log`, `asyncdash.formatters.{user,affected,payload}`, and the `memory:` store.
+    public static var standard: Registry {
+        var registry = Registry()
+        registry.register(AsyncManager.self, as: "asyncdash.AsyncManager")
+        registry.register(ModelTrackingAsyncManager.self, as: "asyncdash.ModelTrackingAsyncManager")
+        registry.register(observer: "asyncdash.observers.log") { options in
+            try options.allowOnly(["level", "label"])
+            let levelName = try options.string("level", default: "info")
+            guard let level = Logger.Level(rawValue: levelName) else {
+                throw OptionError(
+                    key: "level",
+                    message: "option 'level' is '\(levelName)'; valid levels: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            let label = try options.string("label", default: "asyncdash.events")
+            var logger = options.logger
+            if label != logger.label {
+                let base = options.logger
+                logger = Logger(label: label) { _ in LabelledHandler(base: base.handler) }
+            }
+            return LogObserver(logger: logger, level: level)
+        }
+        registry.register(formatter: FormatterSlot.user.builtinName) { options in
+            try options.allowOnly(["anonymous", "username_keys"])
+            return UserFormatter(anonymous: try options.string("anonymous", default: ""), usernameKeys: try options.strings("username_keys", default: ["username", "name"]))
+        }
+        registry.register(formatter: FormatterSlot.affected.builtinName) { options in
+            try options.allowOnly(["separator", "limit"])
+            let limit = try options.int("limit", default: nil)
+            if let limit, limit < 0 { throw OptionError(key: "limit", message: "option 'limit' must be 0 or more, not \(limit)") }
+            return AffectedFormatter(separator: try options.string("separator", default: ", "), limit: limit)
+        }
+        registry.register(formatter: FormatterSlot.payload.builtinName) { options in
+            try options.allowOnly(["redact", "replacement"])
+            return PayloadFormatter(redact: try options.strings("redact"), replacement: try options.string("replacement", default: "[redacted]"))
+        }
+        registry.register(storeScheme: "memory") { _, clock in StoreSet.memory(clock: clock) }
+        return registry
+    }
+}
+
+/// Keeps the configured handler while the observer logs under its own label.
+private struct LabelledHandler: LogHandler {
+    var base: any LogHandler
+    var metadata: Logger.Metadata {
+        get { base.metadata }
+        set { base.metadata = newValue }
+    }
+    var logLevel: Logger.Level {
+        get { base.logLevel }
+        set { base.logLevel = newValue }
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { base[metadataKey: key] }
+        set { base[metadataKey: key] = newValue }
+    }
+    func log(event: LogEvent) {
+        base.log(event: event)
+    }
+}

@@ -1,0 +1,183 @@
+import Logging
+
+/// Resolves dotted names to managers, record models, observers, formatters, task functions and
+/// store schemes — the Swift answer to powercrud's `import_string`.
+///
+/// A registry is a value: build it once at start-up, then pass it on. Nothing is global.
+///
+/// ```swift
+/// var registry = Registry.standard                                   // the built-ins
+/// registry.register(AppAsyncManager.self, as: "myapp.async_manager.AppAsyncManager")
+/// registry.register(recordModel: try RecordModel(name: "myapp.AsyncTaskRecord", table: "tasks", columns: …))
+/// registry.register(observer: "myapp.observers.slack") { options in SlackObserver(channel: try options.string("channel")) }
+/// ```
+///
+/// Registering one name twice is a programmer error and traps. Looking up an unknown name, or a
+/// name of another kind, throws ``RegistryError`` with the closest registered names.
+public struct Registry: Sendable {
+    /// What a dotted name refers to.
+    public enum Kind: String, Sendable, CaseIterable {
+        case manager, recordModel = "record model", observer, formatter, taskFunction = "task function", storeScheme = "store scheme"
+    }
+
+    /// A registered manager class.
+    public struct ManagerEntry: Sendable {
+        public let name: String
+        /// The Swift type's name, for messages.
+        public let typeName: String
+        /// Whether the class is a ``ModelTrackingAsyncManager`` (and so takes a record model and field map).
+        public let isModelTracking: Bool
+        /// The class attributes of a model-tracking manager.
+        public let classRecordModelPath: String?
+        public let classFieldMap: [String: String]
+        let make: @Sendable (ManagerContext) throws -> AsyncManager
+
+        /// Builds an instance.
+        public func makeManager(_ context: ManagerContext) throws -> AsyncManager { try make(context) }
+    }
+
+    /// Makes an observer from its config entry.
+    public typealias ObserverFactory = @Sendable (ComponentOptions) throws -> any LifecycleObserver
+    /// Makes a formatter from its config entry.
+    public typealias FormatterFactory = @Sendable (ComponentOptions) throws -> any FieldFormatter
+    /// Opens the stores of a URL (`sqlite://…`, `memory:`).
+    public typealias StoreFactory = @Sendable (_ url: String, _ clock: any AsyncDashClock) throws -> StoreSet
+
+    public private(set) var managers: [String: ManagerEntry] = [:]
+    public private(set) var recordModels: [String: RecordModel] = [:]
+    var observerFactories: [String: ObserverFactory] = [:]
+    var formatterFactories: [String: FormatterFactory] = [:]
+    public private(set) var taskFunctions: [String: TaskFunction] = [:]
+    var storeFactories: [String: StoreFactory] = [:]
+
+    /// An empty registry (no built-ins).
+    public init() {}
+
+    // MARK: Registration
+
+    /// Registers a manager class under a dotted name.
+    public mutating func register<Manager: AsyncManager>(_ type: Manager.Type, as name: String) {
+        claim(name)
+        let tracking = type as? ModelTrackingAsyncManager.Type
+        managers[name] = ManagerEntry(
+            name: name,
+            typeName: String(describing: type),
+            isModelTracking: tracking != nil,
+            classRecordModelPath: tracking?.recordModelPath,
+            classFieldMap: tracking?.fieldMap ?? [:],
+            make: { context in try Manager(context: context) }
+        )
+    }
+
+    /// Registers a record model under its ``RecordModel/name``.
+    public mutating func register(recordModel: RecordModel) {
+        claim(recordModel.name)
+        recordModels[recordModel.name] = recordModel
+    }
+
+    /// Registers an observer factory under a dotted name.
+    public mutating func register(observer name: String, factory: @escaping ObserverFactory) {
+        claim(name)
+        observerFactories[name] = factory
+    }
+
+    /// Registers a formatter factory under a dotted name.
+    public mutating func register(formatter name: String, factory: @escaping FormatterFactory) {
+        claim(name)
+        formatterFactories[name] = factory
+    }
+
+    /// Registers a task function under its ``TaskFunction/name``.
+    public mutating func register(taskFunction: TaskFunction) {
+        claim(taskFunction.name)
+        taskFunctions[taskFunction.name] = taskFunction
+    }
+
+    /// Registers the store factory for URLs starting with `scheme:`.
+    public mutating func register(storeScheme scheme: String, factory: @escaping StoreFactory) {
+        precondition(storeFactories[scheme] == nil, "store scheme '\(scheme)' is registered twice")
+        storeFactories[scheme] = factory
+    }
+
+    private func claim(_ name: String) {
+        precondition(!name.isEmpty, "a registry name must not be empty")
+        precondition(kind(of: name) == nil, "'\(name)' is registered twice (already a \(kind(of: name)?.rawValue ?? ""))")
+    }
+
+    // MARK: Lookup
+
+    /// What `name` refers to, if anything.
+    public func kind(of name: String) -> Kind? {
+        if managers[name] != nil { return .manager }
+        if recordModels[name] != nil { return .recordModel }
+        if observerFactories[name] != nil { return .observer }
+        if formatterFactories[name] != nil { return .formatter }
+        if taskFunctions[name] != nil { return .taskFunction }
+        return nil
+    }
+
+    /// Every registered name of `kind`, sorted.
+    public func names(of kind: Kind) -> [String] {
+        switch kind {
+        case .manager: managers.keys.sorted()
+        case .recordModel: recordModels.keys.sorted()
+        case .observer: observerFactories.keys.sorted()
+        case .formatter: formatterFactories.keys.sorted()
+        case .taskFunction: taskFunctions.keys.sorted()
+        case .storeScheme: storeFactories.keys.sorted()
+        }
+    }
+
+    public func manager(named name: String) throws(RegistryError) -> ManagerEntry {
+        try lookup(name, .manager, managers)
+    }
+
+    public func recordModel(named name: String) throws(RegistryError) -> RecordModel {
+        try lookup(name, .recordModel, recordModels)
+    }
+
+    public func observerFactory(named name: String) throws(RegistryError) -> ObserverFactory {
+        try lookup(name, .observer, observerFactories)
+    }
+
+    public func formatterFactory(named name: String) throws(RegistryError) -> FormatterFactory {
+        try lookup(name, .formatter, formatterFactories)
+    }
+
+    public func taskFunction(named name: String) throws(RegistryError) -> TaskFunction {
+        try lookup(name, .taskFunction, taskFunctions)
+    }
+
+    /// The factory for `url`'s scheme (the part before the first `:`).
+    public func storeFactory(for url: String) throws(RegistryError) -> StoreFactory {
+        let scheme = url.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? url
+        guard let factory = storeFactories[scheme] else {
+            throw RegistryError(name: scheme, expected: .storeScheme, found: nil, suggestions: Suggest.closest(to: scheme, in: storeFactories.keys))
+        }
+        return factory
+    }
+
+    private func lookup<T>(_ name: String, _ expected: Kind, _ table: [String: T]) throws(RegistryError) -> T {
+        if let value = table[name] { return value }
+        throw RegistryError(name: name, expected: expected, found: kind(of: name), suggestions: Suggest.closest(to: name, in: names(of: expected)))
+    }
+}
+
+/// A dotted name that is not registered, or is registered as something else.
+public struct RegistryError: Error, CustomStringConvertible, Sendable, Hashable {
+    public var name: String
+    public var expected: Registry.Kind
+    /// What the name is registered as instead, if anything.
+    public var found: Registry.Kind?
+    /// The closest registered names of the expected kind.
+    public var suggestions: [String]
+
+    public var description: String {
+        if let found {
+            return "'\(name)' is a registered \(found.rawValue), not a \(expected.rawValue)"
+                + (suggestions.isEmpty ? "" : "; \(expected.rawValue)s with similar names: " + suggestions.map { "'\($0)'" }.joined(separator: ", "))
+        }
+        return "unknown \(expected.rawValue) '\(name)'"
+            + (suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: " or ") + "?")
+    }
+}
