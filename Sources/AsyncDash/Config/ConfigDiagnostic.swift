@@ -1,0 +1,69 @@
+/// Where a config value was written: `file:line:column`, or an environment variable.
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    /// Set when the value came from the environment instead of the file.
+    public var environmentVariable: String?
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// A value that came from environment variable `name`.
+    public static func environment(_ name: String) -> SourceLocation {
+        var location = SourceLocation(file: "", line: 0, column: 0)
+        location.environmentVariable = name
+        return location
+    }
+
+    public var description: String {
+        if let environmentVariable { return "environment variable \(environmentVariable)" }
+        return "\(file):\(line):\(column)"
+    }
+}
+
+/// A value with the place it was written.
+public struct Located<Value: Sendable>: Sendable {
+    public var value: Value
+    public var location: SourceLocation
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+extension Located: Equatable where Value: Equatable {}
+extension Located: Hashable where Value: Hashable {}
+
+/// One mistake in a config: where, and what (naming the value and what would be valid).
+public struct ConfigDiagnostic: Sendable, Hashable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public init(_ message: String, at location: SourceLocation) {
+        self.message = message
+        self.location = location
+    }
+
+    /// `config.yaml:12:5: error: …`
+    public var description: String { "\(location): error: \(message)" }
+}
+
+/// Every mistake found in a config, in file order.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [ConfigDiagnostic]
+
+    public init(_ diagnostics: [ConfigDiagnostic]) {
+        self.diagnostics = diagnostics.sorted { a, b in
+            (a.location.environmentVariable == nil ? 0 : 1, a.location.line, a.location.column)
+                < (b.location.environmentVariable == nil ? 0 : 1, b.location.line, b.location.column)
+        }
+    }
+
+    public var description: String {
+        diagnostics.map(\.description).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+extension ConfigLoader {
+    /// The prefix of environment variables that override scalar keys.
+    public static let environmentPrefix = "ASYNCDASH_"
+
+    /// Applies `ASYNCDASH_<KEY>` overrides of scalar keys; bad values are diagnostics naming the variable.
+    static func applyEnvironment(_ environment: [String: String], to config: inout AsyncDashConfig, reader: inout YAMLReader) {
+        for key in scalarKeys {
+            let variable = environmentPrefix + key
+            guard let raw = environment[variable] else { continue }
+            let location = SourceLocation.environment(variable)
+            let text = raw.trimmingCharacters(in: .whitespaces)
+            switch key {
+            case "ASYNC_ENABLED":
+                switch text.lowercased() {
+                case "true", "1", "yes": config.settings.asyncEnabled = true
+                case "false", "0", "no": config.settings.asyncEnabled = false
+                default: reader.error("\(variable)='\(raw)' must be true or false", at: location)
+                }
+            case "STORE":
+                config.store = Located(text, at: location)
+            case "QUEUE":
+                if queueKinds.contains(text) {
+                    config.queue = Located(text, at: location)
+                } else {
+                    reader.error("\(variable)='\(raw)' is not a queue kind; valid: \(queueKinds.joined(separator: ", "))", at: location)
+                }
+            default:
+                if let seconds = Int(text), seconds >= 0 {
+                    setSeconds(key, seconds, in: &config.settings)
+                } else {
+                    reader.error("\(variable)='\(raw)' must be a whole number of seconds, 0 or more", at: location)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Yams
+
+extension ConfigLoader {
+    /// Keys of a manager's configuration (inside `config:` or inline).
+    static let managerConfigKeys = ["record_model_path", "field_map", "formatters", "observers", "create_defaults"]
+
+    static func readDefaultManager(_ node: Node, into config: inout AsyncDashConfig, reader: inout YAMLReader) {
+        guard let members = reader.mapping(node, "ASYNC_MANAGER_DEFAULT") else { return }
+        var declaration = ManagerDeclaration(name: Located("ASYNC_MANAGER_DEFAULT", at: reader.location(node)))
+        declaration.base = config.defaultManager.base
+        for (key, keyNode, value) in members {
+            switch key {
+            case "manager_class": declaration.base = reader.dottedName(value, "ASYNC_MANAGER_DEFAULT.manager_class")
+            case "fallback": declaration.fallback = reader.dottedName(value, "ASYNC_MANAGER_DEFAULT.fallback")
+            case "config": readManagerConfig(value, what: "ASYNC_MANAGER_DEFAULT.config", into: &declaration, reader: &reader)
+            default:
+                if managerConfigKeys.contains(key) {
+                    readManagerConfigKey(key, value, what: "ASYNC_MANAGER_DEFAULT", into: &declaration, reader: &reader)
+                } else {
+                    reader.unknownKey(key, at: keyNode, in: "ASYNC_MANAGER_DEFAULT", valid: ["manager_class", "fallback", "config"] + managerConfigKeys)
+                }
+            }
+        }
+        config.defaultManager = declaration
+    }
+
+    static func readManagers(_ node: Node, into config: inout AsyncDashConfig, reader: inout YAMLReader) {
+        guard let entries = reader.mapping(node, "MANAGERS") else { return }
+        for (name, nameNode, value) in entries {
+            guard let dotted = reader.dottedName(nameNode, "a MANAGERS name") else { continue }
+            var declaration = ManagerDeclaration(name: dotted)
+            guard let members = reader.mapping(value, "MANAGERS.\(name)") else { continue }
+            for (key, keyNode, member) in members {
+                switch key {
+                case "base": declaration.base = reader.dottedName(member, "MANAGERS.\(name).base")
+                case "fallback": declaration.fallback = reader.dottedName(member, "MANAGERS.\(name).fallback")
+                case "config": readManagerConfig(member, what: "MANAGERS.\(name).config", into: &declaration, reader: &reader)
+                default:
+                    if managerConfigKeys.contains(key) {
+                        readManagerConfigKey(key, member, what: "MANAGERS.\(name)", into: &declaration, reader: &reader)
+                    } else {
+                        reader.unknownKey(key, at: keyNode, in: "MANAGERS.\(name)", valid: ["base", "fallback", "config"] + managerConfigKeys)
+                    }
+                }
+            }
+            if declaration.base == nil {
+                reader.error("MANAGERS.\(name) needs a base: the dotted name of a registered manager (e.g. asyncdash.ModelTrackingAsyncManager)", at: nameNode)
+            }
+            config.managers.append(declaration)
+        }
+    }
+
+    private static func readManagerConfig(_ node: Node, what: String, into declaration: inout ManagerDeclaration, reader: inout YAMLReader) {
+        guard let members = reader.mapping(node, what) else { return }
+        for (key, keyNode, value) in members {
+            if managerConfigKeys.contains(key) {
+                readManagerConfigKey(key, value, what: what, into: &declaration, reader: &reader)
+            } else {
+                reader.unknownKey(key, at: keyNode, in: what, valid: managerConfigKeys)
+            }
+        }
+    }
+
+    private static func readManagerConfigKey(_ key: String, _ node: Node, what: String, into declaration: inout ManagerDeclaration, reader: inout YAMLReader) {
+        let path = "\(what).\(key)"
+        switch key {
+        case "record_model_path":
+            declaration.recordModelPath = reader.dottedName(node, path)
+        case "field_map":
+            guard let members = reader.mapping(node, path) else { return }
+            for (field, fieldNode, column) in members {
+                let target: Located<String>?
+                if case .scalar = column, column.tagName == .null {
+                    target = Located("", at: reader.location(column))
+                } else {
+                    target = reader.string(column, "\(path).\(field)")
+                }
+                if let target { declaration.fieldMap.append((Located(field, at: reader.location(fieldNode)), target)) }
+            }
+        case "formatters":
+            guard let members = reader.mapping(node, path) else { return }
+            for (slotName, slotNode, value) in members {
+                guard let slot = FormatterSlot(rawValue: slotName) else {
+                    reader.unknownKey(slotName, at: slotNode, in: path, valid: FormatterSlot.allCases.map(\.rawValue))
+                    continue
+                }
+                if let component = readComponent(value, what: "\(path).\(slotName)", defaultType: slot.builtinName, reader: &reader) {
+                    declaration.formatters[slot] = component
+                }
+            }
+        case "observers":
+            guard case .sequence(let items) = node else {
+                reader.error("\(path) must be a list of observer entries ({type: …, events: […]}), got \(reader.describe(node))", at: node)
+                return
+            }
+            for (index, item) in items.enumerated() {
+                if let observer = readObserver(item, what: "\(path)[\(index)]", reader: &reader) { declaration.observers.append(observer) }
+            }
+        case "create_defaults":
+            guard let members = reader.mapping(node, path) else { return }
+            for (column, columnNode, value) in members {
+                declaration.createDefaults.append((Located(column, at: reader.location(columnNode)), reader.json(value)))
+            }
+        default:
+            break
+        }
+    }
+
+    /// `{type: dotted.name, option: value…}`, or a bare dotted name.
+    static func readComponent(_ node: Node, what: String, defaultType: String?, reserved: Set<String> = [], reader: inout YAMLReader) -> ComponentDeclaration? {
+        let location = reader.location(node)
+        if case .scalar = node {
+            guard let type = reader.dottedName(node, what) else { return nil }
+            return ComponentDeclaration(type: type, options: [:], optionLocations: [:], location: location)
+        }
+        guard let members = reader.mapping(node, what) else { return nil }
+        var type: Located<String>? = defaultType.map { Located($0, at: location) }
+        var options: [String: JSONValue] = [:]
+        var locations: [String: SourceLocation] = [:]
+        var ok = true
+        for (key, keyNode, value) in members {
+            if key == "type" {
+                type = reader.dottedName(value, "\(what).type")
+                if type == nil { ok = false }
+            } else if reserved.contains(key) {
+                continue
+            } else if isSecretKey(key) {
+                reader.error("\(what).\(key): secrets come only from the environment; write \(key)_env: VARIABLE_NAME instead", at: keyNode)
+                ok = false
+            } else {
+                options[key] = reader.json(value)
+                locations[key] = reader.location(keyNode)
+            }
+        }
+        guard ok, let type else {
+            if ok { reader.error("\(what) needs a type: the dotted name of a registered component", at: node) }
+            return nil
+        }
+        return ComponentDeclaration(type: type, options: options, optionLocations: locations, location: location)
+    }
+
+    private static func readObserver(_ node: Node, what: String, reader: inout YAMLReader) -> ObserverDeclaration? {
+        guard case .mapping = node else {
+            reader.error("\(what) must be a mapping like {type: asyncdash.observers.log, events: [fail]}, got \(reader.describe(node))", at: node)
+            return nil
+        }
+        guard let component = readComponent(node, what: what, defaultType: nil, reserved: ["events", "timeout_ms"], reader: &reader) else { return nil }
+        var observer = ObserverDeclaration(component: component)
+        if let eventsNode = node["events"] {
+            if let names = reader.stringList(eventsNode, "\(what).events") {
+                var kinds = Set<LifecycleEventKind>()
+                for name in names {
+                    if let kind = LifecycleEventKind(parsing: name.value) {
+                        kinds.insert(kind)
+                    } else {
+                        let valid = LifecycleEventKind.allCases.map(\.rawValue)
+                        reader.error("'\(name.value)' is not a lifecycle event\(Suggest.didYouMean(name.value, in: valid)); valid events: \(valid.joined(separator: ", "))", at: name.location)
+                    }
+                }
+                observer.events = kinds
+            }
+        }
+        if let timeoutNode = node["timeout_ms"] {
+            if timeoutNode.tagName == .int, let ms = timeoutNode.int, ms > 0 {
+                observer.timeout = .milliseconds(ms)
+            } else {
+                reader.error("\(what).timeout_ms must be a whole number of milliseconds above 0, got \(reader.describe(timeoutNode))", at: timeoutNode)
+            }
+        }
+        return observer
+    }
+
+    static func readModels(_ node: Node, into config: inout AsyncDashConfig, reader: inout YAMLReader) {
+        guard let entries = reader.mapping(node, "MODELS") else { return }
+        for (name, nameNode, value) in entries {
+            guard let dotted = reader.dottedName(nameNode, "a MODELS name"), let members = reader.mapping(value, "MODELS.\(name)") else { continue }
+            var table: Located<String>?
+            var key: Located<String>?
+            var columns: [(name: Located<String>, type: ColumnType)] = []
+            for (member, memberNode, memberValue) in members {
+                switch member {
+                case "table": table = reader.string(memberValue, "MODELS.\(name).table")
+                case "key": key = reader.string(memberValue, "MODELS.\(name).key")
+                case "columns":
+                    guard let columnEntries = reader.mapping(memberValue, "MODELS.\(name).columns") else { continue }
+                    for (column, columnNode, typeNode) in columnEntries {
+                        guard let typeName = reader.string(typeNode, "MODELS.\(name).columns.\(column)") else { continue }
+                        guard let type = ColumnType(rawValue: typeName.value) else {
+                            let valid = ColumnType.allCases.map(\.rawValue)
+                            reader.error("'\(typeName.value)' is not a column type\(Suggest.didYouMean(typeName.value, in: valid)); valid types: \(valid.joined(separator: ", "))", at: typeNode)
+                            continue
+                        }
+                        columns.append((Located(column, at: reader.location(columnNode)), type))
+                    }
+                default:
+                    reader.unknownKey(member, at: memberNode, in: "MODELS.\(name)", valid: ["table", "key", "columns"])
+                }
+            }
+            guard let table else {
+                reader.error("MODELS.\(name) needs a table name", at: nameNode)
+                continue
+            }
+            config.models.append(ModelDeclaration(name: dotted, table: table, key: key, columns: columns))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Logging
+
+/// Resolves every dotted name of an ``AsyncDashConfig`` against a ``Registry``: record models,
+/// managers (with their `MANAGERS` chains), field maps, formatters, observers, the store scheme.
+///
+/// Every mistake becomes a ``ConfigDiagnostic`` at the place it was written, with the closest
+/// registered names; all of them are reported together in one ``ConfigError``.
+public enum ConfigResolver {
+    /// Reads and resolves the config at `path` in one go, reporting file mistakes and name
+    /// mistakes together.
+    public static func load(
+        path: String,
+        registry: Registry,
+        environment: [String: String] = [:],
+        logger: Logger = Logger(label: "asyncdash")
+    ) throws(ConfigError) -> ResolvedConfig {
+        let (config, fileDiagnostics) = try ConfigLoader.readCollecting(path: path, environment: environment)
+        return try resolve(config, registry: registry, environment: environment, logger: logger, carrying: fileDiagnostics)
+    }
+
+    /// Resolves config text (for tests and tools); `file` names it in diagnostics.
+    public static func parse(
+        _ text: String,
+        file: String,
+        registry: Registry,
+        environment: [String: String] = [:],
+        logger: Logger = Logger(label: "asyncdash")
+    ) throws(ConfigError) -> ResolvedConfig {
+        let (config, fileDiagnostics) = try ConfigLoader.parseCollecting(text, file: file, environment: environment)
+        return try resolve(config, registry: registry, environment: environment, logger: logger, carrying: fileDiagnostics)
+    }
+
+    /// Resolves a config already read.
+    public static func resolve(
+        _ config: AsyncDashConfig,
+        registry: Registry,
+        environment: [String: String] = [:],
+        logger: Logger = Logger(label: "asyncdash"),
+        carrying earlier: [ConfigDiagnostic] = []
+    ) throws(ConfigError) -> ResolvedConfig {
+        var state = ResolutionState(config: config, registry: registry, environment: environment, logger: logger)
+        state.diagnostics = earlier
+        state.registerModels()
+        state.checkStore()
+        state.checkPlugins()
+        var managers: [String: ResolvedManager] = [:]
+        for declaration in config.managers {
+            if let resolved = state.resolveManager(declaration) { managers[declaration.name.value] = resolved }
+        }
+        let defaultManager = state.resolveManager(config.defaultManager)
+        guard state.diagnostics.isEmpty, let defaultManager else {
+            throw ConfigError(state.diagnostics)
+        }
+        return ResolvedConfig(config: config, registry: state.registry, defaultManager: defaultManager, managers: managers)
+    }
+}
+

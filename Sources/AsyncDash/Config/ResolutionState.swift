@@ -1,0 +1,105 @@
+import Logging
+
+/// The working state of one ``ConfigResolver`` run: the registry growing with config models,
+/// and the diagnostics found so far.
+struct ResolutionState {
+    let config: AsyncDashConfig
+    var registry: Registry
+    let environment: [String: String]
+    let logger: Logger
+    var diagnostics: [ConfigDiagnostic] = []
+
+    init(config: AsyncDashConfig, registry: Registry, environment: [String: String], logger: Logger) {
+        self.config = config
+        self.registry = registry
+        self.environment = environment
+        self.logger = logger
+    }
+
+    mutating func error(_ message: String, at location: SourceLocation) {
+        diagnostics.append(ConfigDiagnostic(message, at: location))
+    }
+
+    /// Adds the config's `MODELS` to the registry.
+    mutating func registerModels() {
+        for declaration in config.models {
+            let name = declaration.name
+            if let kind = registry.kind(of: name.value) {
+                error("MODELS: '\(name.value)' is already a registered \(kind.rawValue); choose another name", at: name.location)
+                continue
+            }
+            var ok = true
+            if !RecordModel.isIdentifier(declaration.table.value) {
+                error("MODELS.\(name.value).table: '\(declaration.table.value)' is not a valid table name (letters, digits and _, not starting with a digit)", at: declaration.table.location)
+                ok = false
+            }
+            for column in declaration.columns.map(\.name) where !RecordModel.isIdentifier(column.value) {
+                error("MODELS.\(name.value).columns: '\(column.value)' is not a valid column name (letters, digits and _, not starting with a digit)", at: column.location)
+                ok = false
+            }
+            let key = declaration.key?.value ?? "task_name"
+            let columnNames = declaration.columns.map(\.name.value)
+            if ok && !columnNames.contains(key) {
+                error(
+                    "MODELS.\(name.value): the key column '\(key)' is not among its columns\(Suggest.didYouMean(key, in: columnNames)); add it, or name the key with key: COLUMN",
+                    at: declaration.key?.location ?? name.location
+                )
+                ok = false
+            }
+            guard ok else { continue }
+            do {
+                let model = try RecordModel(
+                    name: name.value, table: declaration.table.value,
+                    columns: declaration.columns.map { RecordModel.Column($0.name.value, $0.type) }, keyColumn: key
+                )
+                registry.register(recordModel: model)
+            } catch {
+                self.error("MODELS: \(error)", at: name.location)
+            }
+        }
+    }
+
+    mutating func checkStore() {
+        do {
+            _ = try registry.storeFactory(for: config.store.value)
+        } catch {
+            let schemes = registry.names(of: .storeScheme)
+            self.error(
+                "STORE '\(config.store.value)': no store for scheme '\(error.name)'\(Suggest.didYouMean(error.name, in: schemes)); available: \(schemes.map { "\($0)://…" }.joined(separator: ", "))",
+                at: config.store.location
+            )
+        }
+    }
+
+    mutating func checkPlugins() {
+        for plugin in config.plugins {
+            error("PLUGINS: loading plugin libraries ('\(plugin.value)') is not supported by this build of AsyncDash; register the plugin's components in Swift instead (Registry.register)", at: plugin.location)
+        }
+    }
+
+    /// Builds a component through its factory, turning option errors into diagnostics at the option.
+    mutating func build<T>(
+        _ component: ComponentDeclaration,
+        what: String,
+        factory: (ComponentOptions) throws -> T
+    ) -> T? {
+        let options = ComponentOptions(type: component.type.value, values: component.options, environment: environment, logger: logger)
+        do {
+            return try factory(options)
+        } catch let optionError as OptionError {
+            error("\(what) (\(component.type.value)): \(optionError.message)", at: component.optionLocations[optionError.key] ?? component.location)
+        } catch {
+            self.error("\(what) (\(component.type.value)): \(error)", at: component.location)
+        }
+        return nil
+    }
+
+    /// `registryError` as a diagnostic about a name written at `location`.
+    mutating func unresolved(_ registryError: RegistryError, what: String, extraCandidates: [String] = [], at location: SourceLocation) {
+        var registryError = registryError
+        if registryError.found == nil && !extraCandidates.isEmpty {
+            registryError.suggestions = Suggest.closest(to: registryError.name, in: registry.names(of: registryError.expected) + extraCandidates)
+        }
+        error("\(what): \(registryError)", at: location)
+    }
+}

@@ -1,0 +1,98 @@
+import Logging
+
+/// A manager with every dotted name of its declaration resolved and checked.
+public struct ResolvedManager: Sendable {
+    /// The name it was declared as (`ASYNC_MANAGER_DEFAULT`'s is its `manager_class`).
+    public var name: String
+    /// The names from this declaration down to the registered class, e.g.
+    /// `[myapp.NotifyingAsyncManager, sample.async_manager.SampleAsyncManager]`.
+    public var chain: [String]
+    /// The registered class the chain ends in.
+    public var entry: Registry.ManagerEntry
+    /// Set when `base` was unknown and the declaration's `fallback` was used instead.
+    public var fallbackReason: String?
+    public var recordModel: RecordModel?
+    /// Config field-map entries (merged down the chain); the class attribute is applied by the manager.
+    public var fieldMap: [String: String]
+    /// The effective field map (class attribute and config), for display.
+    public var effectiveFieldMap: FieldMap?
+    public var formatters: FormatterSet
+    /// Slot → dotted formatter name, for display.
+    public var formatterNames: [FormatterSlot: String]
+    public var observers: [ObserverRegistration]
+    public var createDefaults: [String: JSONValue]
+
+    /// The context this manager is built from.
+    public func context(
+        settings: AsyncSettings,
+        stores: StoreSet,
+        registry: Registry,
+        logger: Logger,
+        diagnostics: ManagerDiagnostics
+    ) -> ManagerContext {
+        ManagerContext(
+            name: name, settings: settings, stores: stores, observers: ObserverChain(observers), formatters: formatters,
+            recordModel: recordModel, fieldMap: fieldMap, createDefaults: createDefaults, registry: registry,
+            logger: logger, diagnostics: diagnostics
+        )
+    }
+}
+
+/// A config whose names all resolved: build stores and managers from it.
+///
+/// ```swift
+/// let resolved = try ConfigResolver.load(path: "config.yaml", registry: registry, environment: env)
+/// let stores = try resolved.makeStores()
+/// let manager = try await resolved.makeManager(stores: stores)
+/// await manager.emit(LifecycleEvent(.create, task: "import-42"))
+/// ```
+public struct ResolvedConfig: Sendable {
+    public var config: AsyncDashConfig
+    /// The registry, plus the config's `MODELS`.
+    public var registry: Registry
+    /// `ASYNC_MANAGER_DEFAULT`.
+    public var defaultManager: ResolvedManager
+    /// `MANAGERS`, by name.
+    public var managers: [String: ResolvedManager]
+
+    public var settings: AsyncSettings { config.settings }
+
+    /// The declared manager `name`, or the default one for `nil`.
+    public func manager(named name: String?) throws(RegistryError) -> ResolvedManager {
+        guard let name else { return defaultManager }
+        if let manager = managers[name] { return manager }
+        if name == defaultManager.name || name == "ASYNC_MANAGER_DEFAULT" { return defaultManager }
+        if let entry = try? registry.manager(named: name) {
+            return ResolvedManager(
+                name: name, chain: [name], entry: entry, recordModel: nil, fieldMap: [:], formatters: FormatterSet(),
+                formatterNames: [:], observers: [], createDefaults: [:]
+            )
+        }
+        throw RegistryError(name: name, expected: .manager, found: registry.kind(of: name),
+                            suggestions: Suggest.closest(to: name, in: registry.names(of: .manager) + managers.keys))
+    }
+
+    /// Opens the stores of `STORE`.
+    public func makeStores(clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
+        try registry.storeFactory(for: config.store.value)(config.store.value, clock)
+    }
+
+    /// Builds manager `name` (default: `ASYNC_MANAGER_DEFAULT`) on `stores`, preparing its record
+    /// model's schema.
+    public func makeManager(
+        named name: String? = nil,
+        stores: StoreSet,
+        logger: Logger = Logger(label: "asyncdash"),
+        diagnostics: ManagerDiagnostics = ManagerDiagnostics(),
+        prepare: Bool = true
+    ) async throws -> AsyncManager {
+        let resolved = try manager(named: name)
+        let manager = try resolved.entry.makeManager(
+            resolved.context(settings: settings, stores: stores, registry: registry, logger: logger, diagnostics: diagnostics)
+        )
+        if prepare, let tracking = manager as? ModelTrackingAsyncManager {
+            try await stores.records.prepare(tracking.recordModel)
+        }
+        return manager
+    }
+}

@@ -1,0 +1,160 @@
+import AsyncDash
+import GRDB
+
+/// The schema of a ``SQLiteStore``: the coordination tables, and record tables built from record models.
+///
+/// Everything is created by GRDB migrations (recorded in `grdb_migrations`), so a store opened on an
+/// older file upgrades it, and a record model that gains columns gains them by running
+/// ``SQLiteStore/prepare(_:)`` again.
+enum SQLiteSchema {
+    static let locks = "asyncdash_locks"
+    static let lockTracking = "asyncdash_lock_tracking"
+    static let progress = "asyncdash_progress"
+    static let activeTasks = "asyncdash_active_tasks"
+    static let deadLetters = "asyncdash_dead_letters"
+
+    /// The record-table column SQLite numbers rows with (insertion order).
+    static let rowIDColumn = "id"
+
+    /// The coordination tables, in one fixed migration.
+    static var coordinationMigrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("asyncdash.coordination.v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS \(locks) (
+                        key TEXT NOT NULL PRIMARY KEY,
+                        owner TEXT NOT NULL,
+                        expires_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS \(lockTracking) (
+                        owner TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        PRIMARY KEY (owner, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS \(progress) (
+                        task TEXT NOT NULL PRIMARY KEY,
+                        payload TEXT NOT NULL,
+                        expires_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS \(activeTasks) (
+                        task TEXT NOT NULL PRIMARY KEY
+                    ) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS \(deadLetters) (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        task_name TEXT NOT NULL,
+                        event TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        at REAL NOT NULL
+                    );
+                    CREATE INDEX IF NOT EXISTS \(locks)_expires_at ON \(locks) (expires_at);
+                    CREATE INDEX IF NOT EXISTS \(progress)_expires_at ON \(progress) (expires_at);
+                    """)
+        }
+        return migrator
+    }
+
+    /// The migrations of a record model's table: `record.<table>.create`, then one
+    /// `record.<table>.column.<name>` per column, and `record.<table>.index.updated_at`
+    /// after the `updated_at` column when the model has one.
+    static func recordMigrator(for model: RecordModel) -> DatabaseMigrator {
+        let table = quote(model.table)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("record.\(model.table).create") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS \(table) (
+                        \(quote(rowIDColumn)) INTEGER PRIMARY KEY AUTOINCREMENT,
+                        \(quote(model.keyColumn)) TEXT NOT NULL UNIQUE
+                    )
+                    """)
+        }
+        for column in model.columns {
+            migrator.registerMigration("record.\(model.table).column.\(column.name)") { db in
+                let existing = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [model.table])
+                guard !existing.contains(where: { $0.lowercased() == column.name.lowercased() }) else { return }
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(quote(column.name)) \(sqlType(column.type))")
+            }
+            if column.name == "updated_at" {
+                migrator.registerMigration("record.\(model.table).index.updated_at") { db in
+                    try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(quote(model.table + "_updated_at")) ON \(table) (\"updated_at\")")
+                }
+            }
+        }
+        return migrator
+    }
+
+    /// Runs `migrator`, retrying when another process ran the same migrations at the same time.
+    ///
+    /// GRDB reads the applied migrations before taking the write lock, so two processes can both
+    /// decide to run a migration; the second one then fails (its identifier is already recorded).
+    /// Every migration here is idempotent, and a retry reads the applied migrations afresh.
+    static func migrate(_ migrator: DatabaseMigrator, _ pool: DatabasePool) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try migrator.migrate(pool)
+            } catch is DatabaseError where attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
+    /// The SQL column type of a column type.
+    static func sqlType(_ type: ColumnType) -> String {
+        switch type {
+        case .text, .json: "TEXT"
+        case .bool, .integer: "INTEGER"
+        case .real, .timestamp: "REAL"
+        }
+    }
+
+    /// `name` as a quoted SQL identifier.
+    static func quote(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Checks that `model` can be stored: no column named like the row id, no two columns whose
+    /// names differ only in case (SQLite names are case-insensitive), no reserved table name.
+    static func validate(_ model: RecordModel) throws {
+        let reservedTables = [locks, lockTracking, progress, activeTasks, deadLetters, "grdb_migrations"]
+        let lowerTable = model.table.lowercased()
+        if reservedTables.contains(lowerTable) || lowerTable.hasPrefix("sqlite_") {
+            throw SQLiteStoreError(
+                .invalidModel, value: model.name,
+                reason: "table name '\(model.table)' is reserved by the SQLite store; choose another table name")
+        }
+        var seen: [String: String] = [:]
+        for column in model.columns {
+            let lower = column.name.lowercased()
+            if lower == rowIDColumn {
+                throw SQLiteStoreError(
+                    .invalidModel, value: model.name,
+                    reason: "column '\(column.name)' clashes with the row id column '\(rowIDColumn)' the SQLite store adds; rename it")
+            }
+            if let other = seen.updateValue(column.name, forKey: lower) {
+                throw SQLiteStoreError(
+                    .invalidModel, value: model.name,
+                    reason: "columns '\(other)' and '\(column.name)' differ only in case, which SQLite treats as the same name")
+            }
+        }
+    }
+}
+
+extension SQLiteSchema {
+    /// Runs `migrator` without blocking the caller's thread, retrying like ``migrate(_:_:)``.
+    static func migrate(_ migrator: DatabaseMigrator, _ pool: DatabasePool) async throws {
+        var attempt = 0
+        while true {
+            do {
+                return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    migrator.asyncMigrate(pool) { result in
+                        continuation.resume(with: result.map { _ in () })
+                    }
+                }
+            } catch is DatabaseError where attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+}

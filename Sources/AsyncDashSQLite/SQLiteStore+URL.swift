@@ -1,0 +1,71 @@
+import Foundation
+
+extension SQLiteStore {
+    /// The URL scheme of SQLite store URLs.
+    public static let urlScheme = "sqlite"
+
+    /// Reads a SQLite store URL into a file path and options.
+    ///
+    /// - `sqlite://relative/path.sqlite` — a path relative to the working directory;
+    /// - `sqlite:///absolute/path.sqlite` — an absolute path;
+    /// - query options: `synchronous=normal|full`, `busy_timeout_ms=N`.
+    ///
+    /// ```swift
+    /// let (path, options) = try SQLiteStore.parse(url: "sqlite:///var/app/dash.sqlite?synchronous=normal")
+    /// let store = try SQLiteStore(path: path, options: options)
+    /// ```
+    ///
+    /// - Throws: ``SQLiteStoreError`` naming the URL or option and what would be valid.
+    public static func parse(url: String) throws -> (path: String, options: SQLiteStoreOptions) {
+        let prefix = urlScheme + ":"
+        guard url.lowercased().hasPrefix(prefix) else {
+            throw SQLiteStoreError(
+                .invalidURL, value: url,
+                reason: "expected sqlite://relative/path.sqlite or sqlite:///absolute/path.sqlite")
+        }
+        var rest = Substring(url.dropFirst(prefix.count))
+        if rest.hasPrefix("//") { rest = rest.dropFirst(2) }
+        var query: Substring = ""
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        guard let path = String(rest).removingPercentEncoding, !path.isEmpty, path != "/" else {
+            throw SQLiteStoreError(
+                .invalidURL, value: url,
+                reason: "no file path; expected sqlite://relative/path.sqlite or sqlite:///absolute/path.sqlite")
+        }
+        return (path, try parseOptions(query))
+    }
+
+    private static func parseOptions(_ query: Substring) throws -> SQLiteStoreOptions {
+        var options = SQLiteStoreOptions()
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+            switch name {
+            case "synchronous":
+                guard let setting = SQLiteStoreOptions.Synchronous(name: value) else {
+                    throw SQLiteStoreError(
+                        .invalidOption, value: "synchronous=\(value)",
+                        reason: "expected synchronous=" + SQLiteStoreOptions.Synchronous.names.joined(separator: " or synchronous="))
+                }
+                options.synchronous = setting
+            case "busy_timeout_ms":
+                guard let milliseconds = Int(value), milliseconds >= 0 else {
+                    throw SQLiteStoreError(
+                        .invalidOption, value: "busy_timeout_ms=\(value)",
+                        reason: "expected a whole number of milliseconds, 0 or more (e.g. busy_timeout_ms=10000)")
+                }
+                options.busyTimeout = .milliseconds(milliseconds)
+            default:
+                throw SQLiteStoreError(
+                    .invalidOption, value: String(pair),
+                    reason: "unknown option '\(name)'; valid options are synchronous=normal|full and busy_timeout_ms=N")
+            }
+        }
+        return options
+    }
+}

@@ -1,0 +1,120 @@
+import AsyncDash
+import Foundation
+import GRDB
+import Synchronization
+
+/// The embedded default store: records and coordination state in one SQLite file, in WAL mode.
+///
+/// Several processes on one machine can share the file: every read-modify-write runs in a
+/// `BEGIN IMMEDIATE` transaction, so a writer in another process waits (up to
+/// ``SQLiteStoreOptions/busyTimeout``) instead of failing. Writes from concurrent tasks are
+/// committed together (group commit), and each one is durable when its call returns.
+///
+/// ```swift
+/// let store = try SQLiteStore(path: "var/asyncdash.sqlite")
+/// try await store.prepare(model)
+/// try await store.upsert(model, key: "import-42") { record, _ in record["status"] = .text("pending") }
+/// let stores = StoreSet(records: store, coordination: store)   // or StoreSet.sqlite(path:)
+/// ```
+///
+/// Timestamps are stored as seconds since 1970 in a `REAL`, so a date read back may differ from
+/// the one written in its last binary digit (well under a microsecond).
+public final class SQLiteStore: Sendable {
+    /// The database file.
+    public let path: String
+    /// The options the file was opened with.
+    public let options: SQLiteStoreOptions
+
+    let pool: DatabasePool
+    let clock: any AsyncDashClock
+    let batcher: SQLiteWriteBatcher
+    private let modelSQL = Mutex<[String: SQLiteModelSQL]>([:])
+    /// When expired locks and progress entries are next purged (seconds since 1970, by `clock`).
+    let nextPurge = Mutex<TimeInterval>(0)
+
+    /// How often expired locks and progress entries are deleted (they read as absent anyway).
+    static let purgeInterval: TimeInterval = 60
+
+    /// Opens (or creates) the store's database file.
+    ///
+    /// Creates the parent directories, opens the file in WAL mode, and creates or upgrades the
+    /// coordination tables. Record tables are created by ``prepare(_:)``.
+    ///
+    /// - Parameters:
+    ///   - path: The database file.
+    ///   - options: Durability, busy timeout and group-commit settings.
+    ///   - clock: Where lock and progress TTLs read the time from.
+    public init(path: String, options: SQLiteStoreOptions = .init(), clock: any AsyncDashClock = SystemClock()) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(options.busyTimeout.timeInterval)
+        configuration.label = "AsyncDashSQLite"
+        let synchronous = options.synchronous.description.uppercased()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteSchema.migrate(SQLiteSchema.coordinationMigrator, pool)
+        self.path = path
+        self.options = options
+        self.pool = pool
+        self.clock = clock
+        self.batcher = SQLiteWriteBatcher(pool: pool, maximumBatchSize: options.maximumBatchSize)
+    }
+
+    /// Opens the store a `sqlite:` URL names (see ``parse(url:)``).
+    ///
+    /// - Throws: ``SQLiteStoreError`` for a bad URL, or the error opening the file.
+    public convenience init(url: String, clock: any AsyncDashClock = SystemClock()) throws {
+        let (path, options) = try Self.parse(url: url)
+        try self.init(path: path, options: options, clock: clock)
+    }
+
+    /// The statements of `model`, built on first use.
+    func sql(for model: RecordModel) -> SQLiteModelSQL {
+        modelSQL.withLock { cache in
+            if let cached = cache[model.table], cached.model == model { return cached }
+            let built = SQLiteModelSQL(model)
+            cache[model.table] = built
+            return built
+        }
+    }
+
+    /// Runs a write in the next group commit; see ``SQLiteWriteBatcher``.
+    func write<T: Sendable>(savepoint: Bool, _ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await batcher.write(savepoint: savepoint, operation)
+    }
+
+    /// Runs a read on one of the pool's reader connections (a snapshot of committed data).
+    func read<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(operation)
+    }
+}
+
+extension StoreSet {
+    /// One ``SQLiteStore`` serving both roles.
+    ///
+    /// ```swift
+    /// let stores = try StoreSet.sqlite(path: "var/asyncdash.sqlite")
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - path: The database file (created with its directories when missing).
+    ///   - options: Durability, busy timeout and group-commit settings.
+    ///   - clock: Where lock and progress TTLs read the time from.
+    public static func sqlite(
+        path: String,
+        options: SQLiteStoreOptions = .init(),
+        clock: any AsyncDashClock = SystemClock()
+    ) throws -> StoreSet {
+        let store = try SQLiteStore(path: path, options: options, clock: clock)
+        return StoreSet(records: store, coordination: store)
+    }
+
+    /// One ``SQLiteStore`` serving both roles, from a `sqlite:` URL (see ``SQLiteStore/parse(url:)``).
+    public static func sqlite(url: String, clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
+        let store = try SQLiteStore(url: url, clock: clock)
+        return StoreSet(records: store, coordination: store)
+    }
+}

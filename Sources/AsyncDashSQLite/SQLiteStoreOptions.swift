@@ -1,0 +1,65 @@
+/// How a ``SQLiteStore`` opens its database file.
+///
+/// ```swift
+/// let store = try SQLiteStore(path: "var/asyncdash.sqlite", options: .init(synchronous: .normal))
+/// ```
+///
+/// The same options can be given in a store URL:
+/// `sqlite:///var/lib/app/asyncdash.sqlite?synchronous=normal&busy_timeout_ms=5000`
+/// (see ``SQLiteStore/parse(url:)``).
+public struct SQLiteStoreOptions: Sendable, Hashable {
+    /// SQLite's `synchronous` setting: how hard each commit waits for the disk.
+    ///
+    /// A struct over a private enum, so settings can be added without breaking users.
+    public struct Synchronous: Sendable, Hashable, CustomStringConvertible {
+        private enum Value: String, CaseIterable {
+            case normal
+            case full
+        }
+
+        private let value: Value
+
+        private init(_ value: Value) {
+            self.value = value
+        }
+
+        /// Durable on power loss: the write-ahead log is synced on every commit (the default).
+        public static let full = Synchronous(.full)
+
+        /// Durable when the process crashes, but the last commits may be lost on power loss
+        /// or an operating-system crash. Faster on slow disks.
+        public static let normal = Synchronous(.normal)
+
+        /// The setting named `name` (`normal` or `full`, any case), or `nil`.
+        public init?(name: String) {
+            guard let value = Value(rawValue: name.lowercased()) else { return nil }
+            self.value = value
+        }
+
+        /// The names ``init(name:)`` accepts.
+        public static var names: [String] { Value.allCases.map(\.rawValue) }
+
+        /// The setting's name, as in `PRAGMA synchronous = NAME`.
+        public var description: String { value.rawValue }
+    }
+
+    /// How each commit waits for the disk; ``Synchronous/full`` by default.
+    public var synchronous: Synchronous
+
+    /// How long a write waits for another connection or process holding the write lock
+    /// before it fails with `SQLITE_BUSY`; 10 seconds by default.
+    public var busyTimeout: Duration
+
+    /// The most writes committed together in one transaction by the group-commit writer.
+    public var maximumBatchSize: Int
+
+    /// - Parameters:
+    ///   - synchronous: How each commit waits for the disk (default ``Synchronous/full``).
+    ///   - busyTimeout: How long a write waits for the write lock (default 10 s).
+    ///   - maximumBatchSize: The most writes per group commit (default 4096).
+    public init(synchronous: Synchronous = .full, busyTimeout: Duration = .seconds(10), maximumBatchSize: Int = 4096) {
+        self.synchronous = synchronous
+        self.busyTimeout = busyTimeout
+        self.maximumBatchSize = max(1, maximumBatchSize)
+    }
+}
