@@ -1,0 +1,8 @@
+import AsyncDash
+
+extension Registry {
+    /// Registers the `sqlite:` store scheme (`sqlite://relative/path.sqlite`, `sqlite:///absolute/path.sqlite`).
+    public mutating func registerSQLite() {
+        register(storeScheme: SQLiteStore.urlScheme) { url, clock in try StoreSet.sqlite(url: url, clock: clock) }
+    }
+}
