@@ -109,7 +109,7 @@ struct SQLiteModelSQL: Sendable {
     }
 
     /// The record in a row read with ``select`` (row id at index 0, then the columns).
-    func record(from row: Row) -> Record {
+    func record(from row: Row) -> AsyncDash.Record {
         var values: [String: RecordValue] = [:]
         values.reserveCapacity(model.columns.count)
         for (offset, column) in model.columns.enumerated() {
@@ -118,12 +118,12 @@ struct SQLiteModelSQL: Sendable {
                 values[column.name] = SQLiteRecordCodec.decode(value, as: column.type)
             }
         }
-        return Record(values)
+        return AsyncDash.Record(values)
     }
 
     /// `record` with its values normalized for their columns, nulls and unknown columns dropped,
     /// and its SQLite values in column order.
-    func normalize(_ record: Record) -> (record: Record, values: [DatabaseValue]) {
+    func normalize(_ record: AsyncDash.Record) -> (record: AsyncDash.Record, values: [DatabaseValue]) {
         var values: [String: RecordValue] = [:]
         values.reserveCapacity(model.columns.count)
         var encoded: [DatabaseValue] = []
@@ -133,6 +133,6 @@ struct SQLiteModelSQL: Sendable {
             if value != .null { values[column.name] = value }
             encoded.append(SQLiteRecordCodec.encode(value))
         }
-        return (Record(values), encoded)
+        return (AsyncDash.Record(values), encoded)
     }
 }

@@ -1,4 +1,5 @@
 import AsyncDash
+import Foundation
 import GRDB
 
 /// The schema of a ``SQLiteStore``: the coordination tables, and record tables built from record models.

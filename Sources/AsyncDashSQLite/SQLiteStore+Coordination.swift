@@ -1,6 +1,7 @@
 import AsyncDash
 import Foundation
 import GRDB
+import Synchronization
 
 extension SQLiteStore: CoordinationStore {
     private typealias T = SQLiteSchema

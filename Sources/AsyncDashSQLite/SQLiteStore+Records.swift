@@ -21,12 +21,12 @@ extension SQLiteStore: RecordStore {
     public func upsert(
         _ model: RecordModel,
         key: String,
-        _ update: @escaping @Sendable (_ record: inout Record, _ isNew: Bool) -> Void
-    ) async throws -> Record {
+        _ update: @escaping @Sendable (_ record: inout AsyncDash.Record, _ isNew: Bool) -> Void
+    ) async throws -> AsyncDash.Record {
         let sql = sql(for: model)
         return try await write(savepoint: false) { db in
             let existing = try Row.fetchOne(db.cachedStatement(sql: sql.selectByKey), arguments: [key])
-            var record = existing.map(sql.record(from:)) ?? Record([model.keyColumn: .text(key)])
+            var record = existing.map(sql.record(from:)) ?? AsyncDash.Record([model.keyColumn: .text(key)])
             update(&record, existing == nil)
             record[model.keyColumn] = .text(key)
             let (written, values) = sql.normalize(record)
@@ -40,7 +40,7 @@ extension SQLiteStore: RecordStore {
         }
     }
 
-    public func fetch(_ model: RecordModel, key: String) async throws -> Record? {
+    public func fetch(_ model: RecordModel, key: String) async throws -> AsyncDash.Record? {
         let sql = sql(for: model)
         return try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: sql.selectByKey), arguments: [key]).map(sql.record(from:))
@@ -51,7 +51,7 @@ extension SQLiteStore: RecordStore {
     ///
     /// - Throws: ``SQLiteStoreError`` with code ``SQLiteStoreError/Code/unknownColumn`` when a
     ///   filter or the sort column is not a column of `model`.
-    public func list(_ model: RecordModel, query: RecordQuery) async throws -> [Record] {
+    public func list(_ model: RecordModel, query: RecordQuery) async throws -> [AsyncDash.Record] {
         let sql = sql(for: model)
         var conditions: [String] = []
         var arguments: [DatabaseValue] = []
