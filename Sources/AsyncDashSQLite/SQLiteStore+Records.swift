@@ -25,17 +25,25 @@ extension SQLiteStore: RecordStore {
     ) async throws -> AsyncDash.Record {
         let sql = sql(for: model)
         return try await write(savepoint: false) { db in
-            let existing = try Row.fetchOne(db.cachedStatement(sql: sql.selectByKey), arguments: [key])
-            var record = existing.map(sql.record(from:)) ?? AsyncDash.Record([model.keyColumn: .text(key)])
-            update(&record, existing == nil)
-            record[model.keyColumn] = .text(key)
-            let (written, values) = sql.normalize(record)
-            if let existing {
-                let rowID: Int64 = existing[0]
-                try db.cachedStatement(sql: sql.update).execute(arguments: StatementArguments(values + [rowID.databaseValue]))
+            let select = try SQLiteRawStatement(db, sql.selectByKey)
+            defer { select.reset() }
+            select.bind(key, at: 1)
+            var record: AsyncDash.Record
+            var rowID: Int64?
+            if try select.step() {
+                rowID = select.int64(0)
+                record = sql.record(from: select)
             } else {
-                try db.cachedStatement(sql: sql.insert).execute(arguments: StatementArguments(values))
+                record = AsyncDash.Record([model.keyColumn: .text(key)])
             }
+            select.reset()
+            update(&record, rowID == nil)
+            record[model.keyColumn] = .text(key)
+            let write = try SQLiteRawStatement(db, rowID == nil ? sql.insert : sql.update)
+            defer { write.reset() }
+            let written = sql.bind(record, to: write)
+            if let rowID { write.bind(rowID, at: Int32(model.columns.count + 1)) }
+            try write.execute()
             return written
         }
     }
@@ -43,7 +51,10 @@ extension SQLiteStore: RecordStore {
     public func fetch(_ model: RecordModel, key: String) async throws -> AsyncDash.Record? {
         let sql = sql(for: model)
         return try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: sql.selectByKey), arguments: [key]).map(sql.record(from:))
+            let select = try SQLiteRawStatement(db, sql.selectByKey)
+            defer { select.reset() }
+            select.bind(key, at: 1)
+            return try select.step() ? sql.record(from: select) : nil
         }
     }
 
@@ -54,14 +65,13 @@ extension SQLiteStore: RecordStore {
     public func list(_ model: RecordModel, query: RecordQuery) async throws -> [AsyncDash.Record] {
         let sql = sql(for: model)
         var conditions: [String] = []
-        var arguments: [DatabaseValue] = []
+        var arguments: [RecordValue] = []
         for (name, value) in query.filters.sorted(by: { $0.key < $1.key }) {
             let column = try Self.column(name, of: model)
-            let normalized = SQLiteRecordCodec.normalize(value, to: column.type)
             // A stored value always has its column's kind, so a value of another kind matches nothing.
-            guard normalized == value else { return [] }
+            guard SQLiteRecordCodec.normalized(value, to: column.type) == nil else { return [] }
             conditions.append("\(SQLiteSchema.quote(name)) IS ?")
-            arguments.append(SQLiteRecordCodec.encode(normalized))
+            arguments.append(value)
         }
         let direction = query.descending ? "DESC" : "ASC"
         var order = ["\(SQLiteSchema.quote(SQLiteSchema.rowIDColumn)) \(direction)"]
@@ -74,11 +84,17 @@ extension SQLiteStore: RecordStore {
         var text = sql.select
         if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
         text += " ORDER BY " + order.joined(separator: ", ") + " LIMIT ?"
-        arguments.append(Int64(max(0, query.limit)).databaseValue)
         let statementText = text
-        let statementArguments = StatementArguments(arguments)
+        let filterValues = arguments
+        let limit = Int64(max(0, query.limit))
         return try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: statementText), arguments: statementArguments).map(sql.record(from:))
+            let select = try SQLiteRawStatement(db, statementText)
+            defer { select.reset() }
+            for (offset, value) in filterValues.enumerated() { select.bind(value, at: Int32(offset + 1)) }
+            select.bind(limit, at: Int32(filterValues.count + 1))
+            var records: [AsyncDash.Record] = []
+            while try select.step() { records.append(sql.record(from: select)) }
+            return records
         }
     }
 
@@ -86,7 +102,10 @@ extension SQLiteStore: RecordStore {
     public func delete(_ model: RecordModel, key: String) async throws -> Bool {
         let sql = sql(for: model)
         return try await write(savepoint: false) { db in
-            try db.cachedStatement(sql: sql.delete).execute(arguments: [key])
+            let delete = try SQLiteRawStatement(db, sql.delete)
+            defer { delete.reset() }
+            delete.bind(key, at: 1)
+            try delete.execute()
             return db.changesCount > 0
         }
     }

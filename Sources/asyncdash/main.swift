@@ -1,1 +1,4 @@
-print("asyncdash")
+import AsyncDashCLI
+import Foundation
+
+exit(await AsyncDashMain.main())

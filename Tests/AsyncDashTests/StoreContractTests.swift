@@ -77,7 +77,7 @@ struct StoreContractTests {
     fileprivate func everyColumnTypeRoundTrips(_ kind: StoreKind) async throws {
         let records = try kind.make().records
         try await records.prepare(allTypes)
-        let payload: JSONValue = ["ids": [1, 2, 3], "ratio": 2.5, "name": "x \"quoted\"\n", "none": nil, "ok": true]
+        let payload: JSONValue = ["ids": [1, 2, 3], "ratio": 2.5, "whole": 2.0, "name": "x \"quoted\"\n", "none": nil, "ok": true]
         let written = try await records.upsert(allTypes, key: "t1") { record, _ in
             record["label"] = .text("héllo ✓")
             record["payload"] = .json(payload)

@@ -1,0 +1,129 @@
+import ArgumentParser
+import AsyncDash
+import Foundation
+
+/// `asyncdash emit EVENT --task NAME …`: reports one lifecycle event through the configured
+/// manager, so any process (a cron script, a non-Swift job) can feed the dashboard.
+struct EmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emit",
+        abstract: "Report a lifecycle event (create, progress, complete, fail, cleanup) through the configured manager.",
+        discussion: """
+            Examples:
+              asyncdash emit create --task import-42 --user alice --affected book:1 --affected book:2 --kwargs '{"dry_run":false}'
+              asyncdash emit progress --task import-42 --progress '{"done":40,"total":100,"unit":"rows"}'
+              asyncdash emit complete --task import-42 --result '{"updated":100}'
+              asyncdash emit cleanup --task import-42
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The event: create, progress, complete, fail or cleanup.", valueName: "event"))
+    var event: String
+
+    @Option(help: ArgumentHelp("The task's name.", valueName: "name"))
+    var task: String
+
+    @Option(help: ArgumentHelp("The status the event reports: \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "status"))
+    var status: String?
+
+    @Option(help: "A message (kept on the record except for progress events).")
+    var message: String?
+
+    @Option(help: ArgumentHelp("Progress: a JSON object with an integer 'done' (and 'total', 'unit', 'message'), or text.", valueName: "progress"))
+    var progress: String?
+
+    @Option(help: ArgumentHelp("The user: a JSON object when it starts with '{', else a name.", valueName: "user"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("An affected object, e.g. book:1 (repeat for several).", valueName: "object"))
+    var affected: [String] = []
+
+    @Option(help: ArgumentHelp("The task's args as JSON.", valueName: "json"))
+    var args: String?
+
+    @Option(help: ArgumentHelp("The task's kwargs as JSON.", valueName: "json"))
+    var kwargs: String?
+
+    @Option(help: ArgumentHelp("The task's result as JSON.", valueName: "json"))
+    var result: String?
+
+    @Option(help: ArgumentHelp("When it happened, ISO 8601 (default now).", valueName: "iso8601"))
+    var timestamp: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The manager to use: a MANAGERS name or a registered dotted name (default ASYNC_MANAGER_DEFAULT).", valueName: "dotted-name")
+    )
+    var manager: String?
+
+    @Flag(help: "Print the task's record afterwards as JSON.")
+    var json = false
+
+    func run() async throws {
+        let lifecycleEvent = try makeEvent()
+        let runtime = try CLIRuntime(global)
+        let stores = try runtime.openStores()
+        let manager = try await runtime.manager(named: manager, stores: stores)
+        if lifecycleEvent.kind == .progress, let payload = lifecycleEvent.progress {
+            // updateProgress semantics: the progress entry first, then the event.
+            try await stores.coordination.setProgress(payload, for: lifecycleEvent.taskName, ttl: manager.settings.progressTTL)
+        }
+        let failures: [ObserverChain.Failure]
+        do {
+            failures = try await manager.emitOrThrow(lifecycleEvent)
+        } catch {
+            throw CLIError.failure("\(manager.name) could not record the \(lifecycleEvent.kind) event of task '\(lifecycleEvent.taskName)': \(error)")
+        }
+        for failure in failures { Output.warning("\(failure) (the event was recorded)") }
+        guard json else { return }
+        if let tracking = manager as? ModelTrackingAsyncManager, let record = try await tracking.record(for: lifecycleEvent.taskName) {
+            Output.line(RecordRendering.json(record, model: tracking.recordModel).prettyJSONText)
+        } else {
+            Output.line(lifecycleEvent.json.prettyJSONText)
+        }
+    }
+
+    /// The event the options describe; every bad value is a usage error naming the option.
+    func makeEvent() throws(CLIError) -> LifecycleEvent {
+        guard let kind = LifecycleEventKind(parsing: event) else {
+            throw .usage("unknown event '\(event)'; valid events: \(LifecycleEventKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if task.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw .usage("--task is empty; give the task a non-empty name")
+        }
+        var parsedStatus: TaskStatus?
+        if let status {
+            guard let known = TaskStatus(parsing: status) else {
+                throw .usage("--status '\(status)' is not a status; valid statuses: \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            parsedStatus = known
+        }
+        var parsedTimestamp = Date()
+        if let timestamp {
+            guard let date = ISO8601.parse(timestamp) else {
+                throw .usage("--timestamp '\(timestamp)' is not an ISO 8601 time; e.g. 2026-11-29T03:53:10Z")
+            }
+            parsedTimestamp = date
+        }
+        var payload = progress.map(EventParsing.progress)
+        var text = message ?? ""
+        if kind == .progress && payload == nil && !text.isEmpty { payload = .text(text) }
+        if kind == .progress && text.isEmpty, let payload {
+            switch payload {
+            case .text(let progressText): text = progressText
+            case .structured(let structured): text = structured.message ?? ""
+            }
+        }
+        return LifecycleEvent(
+            kind, task: task, status: parsedStatus, message: text, progress: payload,
+            user: try user.map(EventParsing.user),
+            affected: affected.isEmpty ? nil : .array(affected.map(JSONValue.string)),
+            args: try args.map { text throws(CLIError) in try EventParsing.json(text, option: "--args") },
+            kwargs: try kwargs.map { text throws(CLIError) in try EventParsing.json(text, option: "--kwargs") },
+            result: try result.map { text throws(CLIError) in try EventParsing.json(text, option: "--result") },
+            timestamp: parsedTimestamp
+        )
+    }
+}

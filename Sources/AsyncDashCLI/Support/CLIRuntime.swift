@@ -1,0 +1,109 @@
+import AsyncDash
+import AsyncDashSQLite
+import Foundation
+import Logging
+import Sample
+
+/// What every command starts from: the registry, the resolved config, a logger; opens stores and
+/// builds managers.
+///
+/// ```swift
+/// let runtime = try CLIRuntime(global)
+/// let stores = try runtime.openStores()
+/// let manager = try await runtime.manager(named: nil, stores: stores)
+/// ```
+public struct CLIRuntime: Sendable {
+    public let environment: [String: String]
+    public let logger: Logger
+    /// The config file's path as given.
+    public let configPath: String
+    public let resolved: ResolvedConfig
+
+    /// Sets the log level, then loads and resolves the config.
+    ///
+    /// - Throws: ``CLIError`` (usage) for a bad log level; `ConfigError` with every mistake of the config.
+    public init(_ global: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.environment = environment
+        CLILogging.level = try global.level(environment: environment)
+        self.logger = CLILogging.logger()
+        self.configPath = global.configPath(environment: environment)
+        self.resolved = try ConfigResolver.load(path: configPath, registry: Self.registry(), environment: environment, logger: logger)
+        try Self.checkStoreURL(resolved.config.store)
+    }
+
+    /// The built-ins, the SQLite store scheme and the sample app.
+    public static func registry() -> Registry {
+        var registry = Registry.standard
+        registry.registerSQLite()
+        registry.registerSample()
+        return registry
+    }
+
+    /// The store URL in use: `override` (e.g. `bench --store`) or the config's `STORE`.
+    public func storeURL(override: String? = nil) -> String {
+        override ?? resolved.config.store.value
+    }
+
+    /// Opens the stores of `STORE`, or of `url` when given.
+    ///
+    /// - Throws: ``CLIError`` (usage) for a URL no registered store serves; the store's error
+    ///   when it cannot be opened.
+    public func openStores(url override: String? = nil) throws -> StoreSet {
+        guard let override else { return try resolved.makeStores() }
+        let factory: Registry.StoreFactory
+        do {
+            factory = try resolved.registry.storeFactory(for: override)
+        } catch {
+            let schemes = resolved.registry.names(of: .storeScheme)
+            let available = schemes.map { "\($0)://…" }.joined(separator: ", ")
+            throw CLIError.usage("--store '\(override)': no store for scheme '\(error.name)'; available: \(available)")
+        }
+        if override.hasPrefix(SQLiteStore.urlScheme + ":") {
+            do { _ = try SQLiteStore.parse(url: override) } catch { throw CLIError.usage("--store: \(error)") }
+        }
+        return try factory(override, SystemClock())
+    }
+
+    /// Builds manager `name` (`nil`: `ASYNC_MANAGER_DEFAULT`) on `stores`.
+    ///
+    /// - Parameter prepare: Whether to create or upgrade its record model's table first.
+    /// - Throws: ``CLIError`` (usage) for an unknown name or a manager that cannot be built.
+    public func manager(named name: String?, stores: StoreSet, prepare: Bool = true) async throws -> AsyncManager {
+        do {
+            _ = try resolved.manager(named: name)
+        } catch {
+            throw CLIError.usage("--manager: \(error)")
+        }
+        do {
+            return try await resolved.makeManager(named: name, stores: stores, logger: logger, prepare: prepare)
+        } catch let error as ManagerConfigurationError {
+            throw CLIError.usage("manager '\(name ?? resolved.defaultManager.name)': \(error)")
+        } catch let error as FieldMapError {
+            throw CLIError.usage("manager '\(name ?? resolved.defaultManager.name)': \(error)")
+        }
+    }
+
+    /// Builds manager `name` and requires it to keep dashboard records.
+    ///
+    /// - Throws: ``CLIError`` (failure) when it is not a ``ModelTrackingAsyncManager``.
+    public func trackingManager(named name: String?, stores: StoreSet) async throws -> ModelTrackingAsyncManager {
+        let manager = try await manager(named: name, stores: stores)
+        guard let tracking = manager as? ModelTrackingAsyncManager else {
+            throw CLIError.failure(
+                "manager '\(manager.name)' keeps no dashboard records (it is not based on asyncdash.ModelTrackingAsyncManager); "
+                    + "pass --manager with one that does"
+            )
+        }
+        return tracking
+    }
+
+    /// A `sqlite:` `STORE` whose URL cannot be read is a config error at the place it was written.
+    static func checkStoreURL(_ store: Located<String>) throws(ConfigError) {
+        guard store.value.hasPrefix(SQLiteStore.urlScheme + ":") else { return }
+        do {
+            _ = try SQLiteStore.parse(url: store.value)
+        } catch {
+            throw ConfigError([ConfigDiagnostic("STORE: \(error)", at: store.location)])
+        }
+    }
+}

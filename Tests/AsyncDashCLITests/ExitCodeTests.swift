@@ -1,0 +1,116 @@
+import AsyncDash
+import Foundation
+import Testing
+
+/// DESIGN §8: 0 success; 1 error; 2 usage or config error; 3 lock conflict.
+@Suite("asyncdash exit codes")
+struct ExitCodeTests {
+    @Test func unknownEventIsAUsageError() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            let result = try await cli.run(["emit", "finish", "--task", "t"])
+            #expect(result.exitCode == 2)
+            #expect(result.stderr.contains("asyncdash: error: unknown event 'finish'"))
+            #expect(result.stderr.contains("create, progress, complete, fail, cleanup"))
+        }
+    }
+
+    @Test func badJSONOptionIsAUsageError() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            let result = try await cli.run(["emit", "create", "--task", "t", "--args", "{not json"])
+            #expect(result.exitCode == 2)
+            #expect(result.stderr.contains("--args"))
+            #expect(result.stderr.contains("{not json"))
+        }
+    }
+
+    @Test func badStatusAndTimestampAreUsageErrors() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            let status = try await cli.run(["emit", "create", "--task", "t", "--status", "done"])
+            #expect(status.exitCode == 2)
+            #expect(status.stderr.contains("in_progress"))
+            let timestamp = try await cli.run(["emit", "complete", "--task", "t", "--timestamp", "yesterday"])
+            #expect(timestamp.exitCode == 2)
+            #expect(timestamp.stderr.contains("--timestamp 'yesterday'"))
+        }
+    }
+
+    @Test func parseErrorsExitTwoAndHelpExitsZero() async throws {
+        try await withHarness { cli in
+            let unknown = try await cli.run(["list", "--bogus"])
+            #expect(unknown.exitCode == 2)
+            #expect(unknown.stderr.hasPrefix("asyncdash: error: "))
+            let missing = try await cli.run(["emit", "create"])
+            #expect(missing.exitCode == 2)
+            let help = try await cli.run(["emit", "--help"])
+            #expect(help.exitCode == 0)
+            #expect(help.stdout.contains("USAGE: asyncdash emit"))
+            let none = try await cli.run([])
+            #expect(none.exitCode == 2)
+        }
+    }
+
+    @Test func showOfUnknownTaskIsAnError() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            let result = try await cli.run(["show", "nope"])
+            #expect(result.exitCode == 1)
+            #expect(result.stderr.contains("asyncdash: error: no task named 'nope'"))
+        }
+    }
+
+    @Test func showThroughAManagerWithoutRecordsIsAnError() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            let result = try await cli.run(["show", "x", "--manager", "asyncdash.AsyncManager"])
+            #expect(result.exitCode == 1)
+            #expect(result.stderr.contains("keeps no dashboard records"))
+        }
+    }
+
+    @Test func lockConflictsExitThree() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            let first = try await cli.run(["locks", "reserve", "--task", "A", "book:1", "book:2"])
+            #expect(first.exitCode == 0, "\(first)")
+
+            let conflict = try await cli.run(["locks", "reserve", "--task", "B", "book:2", "book:3"])
+            #expect(conflict.exitCode == 3)
+            #expect(conflict.stdout.contains("book:2 locked by A"))
+            #expect(conflict.stderr.contains("book:2 held by A"))
+
+            let locked = try await cli.run(["locks", "check", "book:1", "book:3"])
+            #expect(locked.exitCode == 3)
+            #expect(locked.stdout == "book:1 locked by A\n")
+            let free = try await cli.run(["locks", "check", "book:3"])
+            #expect(free.exitCode == 0)
+            #expect(free.stdout.isEmpty)
+
+            let list = try await cli.run(["locks", "list", "--json"])
+            #expect(try list.json().arrayValue?.compactMap { $0["key"]?.stringValue } == ["book:1", "book:2"])
+
+            let release = try await cli.run(["locks", "release", "--task", "A"])
+            #expect(release.exitCode == 0)
+            #expect(release.stdout == "book:1\nbook:2\n")
+            let again = try await cli.run(["locks", "release", "--task", "A"])
+            #expect(again.exitCode == 0)
+            #expect(again.stdout.isEmpty)
+            #expect(try await cli.run(["locks", "check", "book:1"]).exitCode == 0)
+
+            let badRef = try await cli.run(["locks", "check", "book"])
+            #expect(badRef.exitCode == 2)
+        }
+    }
+
+    @Test func migratePreparesEveryManagersModel() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let result = try await cli.run(["migrate"], environment: ["ASYNCDASH_STORE": cli.sqliteURL()])
+            #expect(result.exitCode == 0, "\(result)")
+            #expect(result.stdout.contains("prepared sample.AsyncTaskRecord (table async_task_records"))
+            #expect(result.stdout.contains("sample.NotifyingAsyncManager"))
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import AsyncDash
+import AsyncDashSQLite
+import Foundation
+import Testing
+
+/// A fresh temp directory for one test's database file(s).
+private func temporaryDatabasePath() -> String {
+    FileManager.default.temporaryDirectory
+        .appendingPathComponent("asyncdash-sqlite-\(UUID().uuidString)")
+        .appendingPathComponent("store.sqlite").path
+}
+
+private let counterModel = try! RecordModel(
+    name: "tests.Counter", table: "counters",
+    columns: [.init("task_name", .text), .init("count", .integer), .init("payload", .json)])
+
+private func increment(_ record: inout Record, _: Bool) {
+    if case .integer(let n) = record["count"] { record["count"] = .integer(n + 1) } else { record["count"] = .integer(1) }
+}
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    // MARK: - Several connections on one file (as several processes would)
+
+    @Test func twoStoresOnOneFileHaveExactlyOneLockWinnerPerTrial() async throws {
+        let path = temporaryDatabasePath()
+        let a = try SQLiteStore(path: path)
+        let b = try SQLiteStore(path: path)
+        let trials = 500
+        let winners = try await withThrowingTaskGroup(of: Int.self) { group in
+            for trial in 0..<trials {
+                group.addTask {
+                    async let first = a.reserveLocks(["x:\(trial)", "y:\(trial)"], owner: "a\(trial)", ttl: .seconds(60))
+                    async let second = b.reserveLocks(["y:\(trial)", "x:\(trial)"], owner: "b\(trial)", ttl: .seconds(60))
+                    return try await [first, second].filter { $0 == .reserved }.count
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(winners.count == trials)
+        #expect(winners.allSatisfy { $0 == 1 })
+        #expect(try await a.locks().count == 2 * trials)
+    }
+
+    @Test func twoStoresOnOneFileLoseNoIncrement() async throws {
+        let path = temporaryDatabasePath()
+        let a = try SQLiteStore(path: path)
+        let b = try SQLiteStore(path: path)
+        // Both prepare at once, as two processes starting together would.
+        async let preparedA: Void = a.prepare(counterModel)
+        async let preparedB: Void = b.prepare(counterModel)
+        _ = try await (preparedA, preparedB)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<400 {
+                let store = i % 2 == 0 ? a : b
+                group.addTask { try await store.upsert(counterModel, key: "shared", increment) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await a.fetch(counterModel, key: "shared")?["count"] == .integer(400))
+        #expect(try await b.fetch(counterModel, key: "shared")?["count"] == .integer(400))
+    }
+
+    @Test func writesSurviveReopening() async throws {
+        let path = temporaryDatabasePath()
+        do {
+            let store = try SQLiteStore(path: path)
+            try await store.prepare(counterModel)
+            try await store.upsert(counterModel, key: "kept") { record, _ in record["payload"] = .json(["n": 2.0]) }
+            #expect(try await store.reserveLocks(["m:1"], owner: "a", ttl: .seconds(600)) == .reserved)
+        }
+        let reopened = try SQLiteStore(path: path)
+        try await reopened.prepare(counterModel)
+        let record = try #require(try await reopened.fetch(counterModel, key: "kept"))
+        #expect(record["payload"] == .json(["n": 2.0]))
+        #expect(try await reopened.lockOwners(["m:1"]) == ["m:1": "a"])
+    }
+
+    // MARK: - Group commit
+
+    @Test func failingWriteInABatchFailsOnlyItsOwnCaller() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.prepare(counterModel)
+        let unprepared = try RecordModel(name: "tests.Never", table: "never_prepared", columns: [.init("task_name", .text)])
+        let outcomes = await withTaskGroup(of: (good: Bool, failed: Bool).self) { group in
+            for i in 0..<300 {
+                group.addTask {
+                    do {
+                        if i % 3 == 0 {
+                            try await store.upsert(unprepared, key: "bad-\(i)") { _, _ in }
+                        } else {
+                            try await store.upsert(counterModel, key: "good-\(i % 10)", increment)
+                        }
+                        return (i % 3 != 0, false)
+                    } catch {
+                        return (false, i % 3 == 0)
+                    }
+                }
+            }
+            return await group.reduce(into: [(good: Bool, failed: Bool)]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter(\.good).count == 200)
+        #expect(outcomes.filter(\.failed).count == 100)
+        let counts = try await store.list(counterModel, query: RecordQuery(limit: 100)).map { $0["count"] }
+        #expect(counts.count == Set((0..<300).filter { $0 % 3 != 0 }.map { $0 % 10 }).count)
+        #expect(counts.reduce(0) { total, value in if case .integer(let n) = value { total + n } else { total } } == 200)
+    }
+
+    @Test func jsonColumnsReadBackExactlyWhatWasWritten() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.prepare(counterModel)
+        let values: [JSONValue] = [
+            nil, true, false, 0, -7, .int(Int.max), .int(Int.min), 2.0, -0.5, 1e300, 1.5e-9, 123456789012345.0,
+            "", "plain", "quote \" backslash \\ slash / tab \t newline \n", "control \u{01}\u{1F}", "é ✓ 🎉 \u{10FFFF}",
+            [], [1, [2, [3, nil]]], [:], ["b": 1, "a": ["nested": [true, 2.25, "x"]]],
+        ]
+        for (i, value) in values.enumerated() {
+            let written = try await store.upsert(counterModel, key: "j\(i)") { record, _ in record["payload"] = .json(value) }
+            #expect(written["payload"] == .json(value))
+            #expect(try await store.fetch(counterModel, key: "j\(i)")?["payload"] == .json(value), "\(value)")
+        }
+    }
+
+    // MARK: - Schema and queries
+
+    @Test func modelsWithNamesSQLiteCannotHoldAreRejected() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let withID = try RecordModel(name: "tests.WithID", table: "with_id", columns: [.init("task_name", .text), .init("id", .integer)])
+        await #expect(throws: SQLiteStoreError.self) { try await store.prepare(withID) }
+        let reserved = try RecordModel(name: "tests.Reserved", table: "asyncdash_locks", columns: [.init("task_name", .text)])
+        await #expect(throws: SQLiteStoreError.self) { try await store.prepare(reserved) }
+        let cased = try RecordModel(name: "tests.Cased", table: "cased", columns: [.init("task_name", .text), .init("Task_Name", .text)])
+        await #expect(throws: SQLiteStoreError.self) { try await store.prepare(cased) }
+    }
+
+    @Test func listRejectsColumnsTheModelDoesNotHave() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.prepare(counterModel)
+        let error = await #expect(throws: SQLiteStoreError.self) {
+            try await store.list(counterModel, query: RecordQuery(filters: ["nope": .text("x")]))
+        }
+        #expect(error?.code == .unknownColumn)
+        #expect(error?.description.contains("nope") == true)
+        await #expect(throws: SQLiteStoreError.self) { try await store.list(counterModel, query: RecordQuery(orderBy: "nope")) }
+    }
+
+    // MARK: - URLs
+
+    @Test func parsesRelativeAndAbsoluteURLs() throws {
+        let relative = try SQLiteStore.parse(url: "sqlite://var/data/dash.sqlite")
+        #expect(relative.path == "var/data/dash.sqlite")
+        #expect(relative.options == SQLiteStoreOptions())
+        let absolute = try SQLiteStore.parse(url: "sqlite:///tmp/dash%20board.sqlite?synchronous=normal&busy_timeout_ms=2500")
+        #expect(absolute.path == "/tmp/dash board.sqlite")
+        #expect(absolute.options.synchronous == .normal)
+        #expect(absolute.options.busyTimeout == .milliseconds(2500))
+        #expect(try SQLiteStore.parse(url: "sqlite:///x.sqlite?synchronous=FULL").options.synchronous == .full)
+    }
+
+    @Test(arguments: [
+        ("postgres://db/x", "sqlite://"),
+        ("sqlite://", "no file path"),
+        ("sqlite:///x.sqlite?synchronous=off", "synchronous=off"),
+        ("sqlite:///x.sqlite?busy_timeout_ms=soon", "busy_timeout_ms=soon"),
+        ("sqlite:///x.sqlite?journal=wal", "journal"),
+    ])
+    func badURLsNameTheValueAndWhatIsValid(url: String, mentioned: String) throws {
+        let error = #expect(throws: SQLiteStoreError.self) { try SQLiteStore.parse(url: url) }
+        let description = error?.description ?? ""
+        #expect(description.contains(mentioned), "\(description)")
+        #expect(description.contains("expected") || description.contains("valid"), "\(description)")
+    }
+
+    @Test func storeSetServesBothRolesFromOneFile() async throws {
+        let path = temporaryDatabasePath()
+        let stores = try StoreSet.sqlite(url: "sqlite://" + path)
+        try await stores.records.prepare(counterModel)
+        try await stores.records.upsert(counterModel, key: "t1", increment)
+        try await stores.coordination.addActiveTask("t1")
+        let other = try SQLiteStore(path: path)
+        #expect(try await other.activeTasks() == ["t1"])
+        #expect(try await other.fetch(counterModel, key: "t1")?["count"] == .integer(1))
+    }
+}
