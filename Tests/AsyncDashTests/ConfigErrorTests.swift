@@ -191,3 +191,12 @@ struct ConfigErrorTests {
         }
     }
 }
+
+extension ConfigErrorTests {
+    @Test
+    func aMisspeltEnvironmentOverrideIsReported() throws {
+        let d = try single("STORE: memory\n", environment: ["ASYNCDASH_STOER": "memory", "ASYNCDASH_TOKEN": "x"])
+        #expect(d.location.environmentVariable == "ASYNCDASH_STOER")
+        #expect(d.message.contains("did you mean ASYNCDASH_STORE?"))
+    }
+}

@@ -6,6 +6,14 @@ extension ConfigLoader {
 
     /// Applies `ASYNCDASH_<KEY>` overrides of scalar keys; bad values are diagnostics naming the variable.
     static func applyEnvironment(_ environment: [String: String], to config: inout AsyncDashConfig, reader: inout YAMLReader) {
+        // A misspelt override would be silently ignored; report names close to a real one.
+        for variable in environment.keys.sorted() where variable.hasPrefix(environmentPrefix) {
+            let key = String(variable.dropFirst(environmentPrefix.count))
+            guard !scalarKeys.contains(key) else { continue }
+            if let closest = scalarKeys.first(where: { Suggest.distance(key, $0) <= 2 }) {
+                reader.error("\(variable) is not a setting (did you mean \(environmentPrefix)\(closest)?); it is ignored until renamed", at: .environment(variable))
+            }
+        }
         for key in scalarKeys {
             let variable = environmentPrefix + key
             guard let raw = environment[variable] else { continue }

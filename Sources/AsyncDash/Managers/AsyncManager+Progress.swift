@@ -3,9 +3,13 @@ import Foundation
 extension AsyncManager {
     /// Stores `progress` as the task's progress entry (TTL `PROGRESS_TTL`) and emits a `progress` event.
     ///
+    /// Returns the outcome of the emission: a failing hook or observer is reported there (and
+    /// logged, counted, dead-lettered) rather than thrown, so progress reporting never breaks a task.
+    ///
     /// - Throws: ``AsyncDashError`` (``AsyncDashError/Code/invalidTaskName``) for an empty task name;
     ///   store errors.
-    public func updateProgress(_ taskName: String, _ progress: ProgressPayload) async throws {
+    @discardableResult
+    public func updateProgress(_ taskName: String, _ progress: ProgressPayload) async throws -> EmitOutcome {
         try Self.validate(taskName: taskName)
         try await stores.coordination.setProgress(progress, for: taskName, ttl: settings.progressTTL)
         let message: String
@@ -13,7 +17,7 @@ extension AsyncManager {
         case .text(let text): message = text
         case .structured(let p): message = p.message ?? ""
         }
-        await emit(LifecycleEvent(.progress, task: taskName, status: .inProgress, message: message, progress: progress))
+        return await emit(LifecycleEvent(.progress, task: taskName, status: .inProgress, message: message, progress: progress))
     }
 
     /// The task's current progress entry, or `nil` when there is none (or it expired).

@@ -16,12 +16,9 @@ extension Registry {
                     message: "option 'level' is '\(levelName)'; valid levels: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
-            let label = try options.string("label", default: "asyncdash.events")
-            var logger = options.logger
-            if label != logger.label {
-                let base = options.logger
-                logger = Logger(label: label) { _ in LabelledHandler(base: base.handler) }
-            }
+            // An explicit label gets a logger of its own from the bootstrapped logging system;
+            // otherwise the runtime's logger is used.
+            let logger = options.values["label"] == nil ? options.logger : Logger(label: try options.string("label"))
             return LogObserver(logger: logger, level: level)
         }
         registry.register(formatter: FormatterSlot.user.builtinName) { options in
@@ -40,25 +37,5 @@ extension Registry {
         }
         registry.register(storeScheme: "memory") { _, clock in StoreSet.memory(clock: clock) }
         return registry
-    }
-}
-
-/// Keeps the configured handler while the observer logs under its own label.
-private struct LabelledHandler: LogHandler {
-    var base: any LogHandler
-    var metadata: Logger.Metadata {
-        get { base.metadata }
-        set { base.metadata = newValue }
-    }
-    var logLevel: Logger.Level {
-        get { base.logLevel }
-        set { base.logLevel = newValue }
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { base[metadataKey: key] }
-        set { base[metadataKey: key] = newValue }
-    }
-    func log(event: LogEvent) {
-        base.log(event: event)
     }
 }

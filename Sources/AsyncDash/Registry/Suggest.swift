@@ -14,11 +14,11 @@ public enum Suggest {
         return scored.filter { $0.1 <= threshold }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(limit).map(\.0)
     }
 
-    /// `"; did you mean 'x'?"` or `""`.
+    /// `" (did you mean 'x'?)"` or `""`.
     public static func didYouMean(_ name: String, in candidates: some Sequence<String>) -> String {
         let best = closest(to: name, in: candidates)
         guard !best.isEmpty else { return "" }
-        return "; did you mean " + best.map { "'\($0)'" }.joined(separator: " or ") + "?"
+        return " (did you mean " + best.map { "'\($0)'" }.joined(separator: " or ") + "?)"
     }
 
     /// Levenshtein distance.
