@@ -1,29 +1,5 @@
 import Foundation
 
-/// The column writes one event makes, computed before the record is read so that formatting
-/// happens outside the store's transaction.
-struct RecordUpdate: Sendable {
-    /// Writes skipped when a late `create`/`progress` meets a terminal record.
-    var guarded: [(String, RecordValue)] = []
-    /// Writes always made.
-    var always: [(String, RecordValue)] = []
-    /// Writes made only when the record is new (create_defaults, created_at).
-    var onCreate: [(String, RecordValue)] = []
-    var statusColumn: String?
-    var isLateSensitive: Bool
-
-    func apply(to record: inout Record, isNew: Bool) {
-        if isNew {
-            for (column, value) in onCreate { record[column] = value }
-        }
-        let isTerminal = statusColumn.flatMap { record[$0].text }.map { TaskStatus(rawValue: $0).isTerminal } ?? false
-        if !(isLateSensitive && !isNew && isTerminal) {
-            for (column, value) in guarded { record[column] = value }
-        }
-        for (column, value) in always { record[column] = value }
-    }
-}
-
 extension ModelTrackingAsyncManager {
     /// The rules of DESIGN §3, per event kind:
     /// - status is set when the event carries one (or its kind implies one); `cleanup` keeps the
@@ -34,24 +10,34 @@ extension ModelTrackingAsyncManager {
     /// - `cleanup` sets cleaned;
     /// - a record with a terminal status keeps its status, message and progress when a late
     ///   `create` or `progress` arrives;
+    /// - a new record starts as status pending, not cleaned, with `create_defaults`;
     /// - created_at is set on creation, updated_at on every write.
-    func makeUpdate(for event: LifecycleEvent) -> RecordUpdate {
+    ///
+    /// Exposed so a subclass or a store can inspect exactly what an event writes.
+    public func makeChange(for event: LifecycleEvent) -> RecordChange {
         let map = resolvedFieldMap
         let now = Date()
-        var update = RecordUpdate(statusColumn: map["status"]?.name, isLateSensitive: event.kind == .create || event.kind == .progress)
+        var update = RecordChange()
+        if event.kind == .create || event.kind == .progress, let statusColumn = map["status"] {
+            update.guardColumn = statusColumn.name
+            update.guardValues = Self.terminalStatuses
+        }
 
         func set(_ logical: String, _ value: JSONValue?, guarded: Bool = false) {
             guard let column = map[logical] else { return }
-            let coerced = RecordValue.coerce(value, to: column.type)
-            if guarded { update.guarded.append((column.name, coerced)) } else { update.always.append((column.name, coerced)) }
+            let assignment = RecordChange.Assignment(column.name, RecordValue.coerce(value, to: column.type))
+            if guarded { update.guarded.append(assignment) } else { update.always.append(assignment) }
         }
-        func stamp(_ logical: String, _ date: Date, into list: inout [(String, RecordValue)]) {
+        func stamp(_ logical: String, _ date: Date, into list: inout [RecordChange.Assignment]) {
             guard let column = map[logical] else { return }
-            list.append((column.name, RecordValue.coerce(date, to: column.type)))
+            list.append(RecordChange.Assignment(column.name, RecordValue.coerce(date, to: column.type)))
         }
 
-        for (column, value) in defaultValues { update.onCreate.append((column, value)) }
-        stamp("created_at", now, into: &update.onCreate)
+        // The seed model's column defaults (status pending, not cleaned up), then create_defaults.
+        if let column = map["status"] { update.onInsert.append(.init(column.name, RecordValue.coerce(.string(TaskStatus.pending.rawValue), to: column.type))) }
+        if let column = map["cleaned"] { update.onInsert.append(.init(column.name, RecordValue.coerce(.bool(false), to: column.type))) }
+        for (column, value) in defaultValues.sorted(by: { $0.key < $1.key }) { update.onInsert.append(.init(column, value)) }
+        stamp("created_at", now, into: &update.onInsert)
 
         let status = event.kind == .cleanup ? event.status : (event.status ?? event.kind.impliedStatus)
         if let status { set("status", .string(status.rawValue), guarded: true) }
@@ -79,4 +65,7 @@ extension ModelTrackingAsyncManager {
         stamp("updated_at", now, into: &update.always)
         return update
     }
+
+    /// The statuses a late `create` or `progress` must not overwrite.
+    static let terminalStatuses = TaskStatus.allCases.filter(\.isTerminal).map(\.rawValue)
 }

@@ -66,14 +66,10 @@ open class ModelTrackingAsyncManager: AsyncManager, @unchecked Sendable {
         try await persist(event)
     }
 
-    /// Applies `event` to the task's record (get-or-create, atomically) and returns the record.
-    @discardableResult
-    public func persist(_ event: LifecycleEvent) async throws -> Record {
+    /// Applies `event` to the task's record (get-or-create, atomically, durably).
+    public func persist(_ event: LifecycleEvent) async throws {
         try Self.validate(taskName: event.taskName)
-        let update = makeUpdate(for: event)
-        return try await stores.records.upsert(recordModel, key: event.taskName) { record, isNew in
-            update.apply(to: &record, isNew: isNew)
-        }
+        try await stores.records.apply(recordModel, key: event.taskName, makeChange(for: event))
     }
 
     /// The task's record, or `nil`.

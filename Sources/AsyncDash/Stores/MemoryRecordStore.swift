@@ -25,7 +25,12 @@ public actor MemoryRecordStore: RecordStore {
         var record = existing?.record ?? Record([model.keyColumn: .text(key)])
         update(&record, existing == nil)
         record[model.keyColumn] = .text(key)
-        record.values = record.values.filter { model.column($0.key) != nil }
+        if let unknown = record.values.keys.sorted().first(where: { model.column($0) == nil }) {
+            throw AsyncDashError(
+                .invalidArgument, value: unknown,
+                message: "'\(unknown)' is not a column of record model '\(model.name)'; its columns: \(model.columns.map(\.name).joined(separator: ", "))"
+            )
+        }
         let sequence: Int
         if let existing {
             sequence = existing.sequence

@@ -25,6 +25,11 @@ public protocol RecordStore: Sendable {
         _ update: @escaping @Sendable (_ record: inout Record, _ isNew: Bool) -> Void
     ) async throws -> Record
 
+    /// Applies a declarative change to the record whose key column is `key`, creating it when
+    /// missing, atomically and durably like ``upsert(_:key:_:)``. A default implementation
+    /// (through `upsert`) is provided; override it when the store can do it in one statement.
+    func apply(_ model: RecordModel, key: String, _ change: RecordChange) async throws
+
     /// The record whose key column is `key`, or `nil`.
     func fetch(_ model: RecordModel, key: String) async throws -> Record?
 
