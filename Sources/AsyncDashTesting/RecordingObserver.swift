@@ -32,12 +32,12 @@ public struct FailingObserver: LifecycleObserver {
     public func observe(_ event: LifecycleEvent) async throws { throw Failure() }
 }
 
-/// An observer that never returns and ignores cancellation: for testing time-outs.
+/// An observer that never returns and ignores cancellation (without using any CPU): for
+/// testing time-outs.
 public struct HangingObserver: LifecycleObserver {
     public init() {}
     public func observe(_ event: LifecycleEvent) async throws {
-        while true {
-            try? await Task.sleep(for: .seconds(3600))
-        }
+        // A continuation nobody resumes: suspended for good, deaf to cancellation.
+        await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
     }
 }
