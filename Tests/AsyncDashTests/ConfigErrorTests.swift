@@ -200,3 +200,25 @@ extension ConfigErrorTests {
         #expect(d.message.contains("did you mean ASYNCDASH_STORE?"))
     }
 }
+
+extension ConfigErrorTests {
+    @Test
+    func aBadSQLiteURLIsReportedWhereItWasWritten() throws {
+        let d = try single("CONFLICT_TTL: 60\nSTORE: sqlite://a.sqlite?synchronous=sometimes\n")
+        #expect(d.location == SourceLocation(file: "config.yaml", line: 2, column: 8))
+        #expect(d.message.contains("sometimes"))
+    }
+
+    @Test
+    func everyMistakeOfAnObserverEntryIsReported() throws {
+        let found = diagnostics("""
+            STORE: memory
+            MANAGERS:
+              app.M:
+                base: sample.async_manager.SampleAsyncManager
+                observers:
+                  - { type: asyncdash.observers.log, token: abc, events: [finish] }
+            """)
+        #expect(found.count == 2, "\(found)")
+    }
+}

@@ -144,8 +144,11 @@ extension ConfigLoader {
             reader.error("\(what) must be a mapping like {type: asyncdash.observers.log, events: [fail]}, got \(reader.describe(node))", at: node)
             return nil
         }
-        guard let component = readComponent(node, what: what, defaultType: nil, reserved: ["events", "timeout_ms"], reader: &reader) else { return nil }
-        var observer = ObserverDeclaration(component: component)
+        // Read the component, then `events` and `timeout_ms` even when the component is bad, so
+        // every mistake of the entry is reported in one run.
+        let component = readComponent(node, what: what, defaultType: nil, reserved: ["events", "timeout_ms"], reader: &reader)
+        var observer = ObserverDeclaration(component: component ?? ComponentDeclaration(
+            type: Located("", at: reader.location(node)), options: [:], optionLocations: [:], location: reader.location(node)))
         if let eventsNode = node["events"] {
             if let names = reader.stringList(eventsNode, "\(what).events") {
                 var kinds = Set<LifecycleEventKind>()
@@ -167,7 +170,7 @@ extension ConfigLoader {
                 reader.error("\(what).timeout_ms must be a whole number of milliseconds above 0, got \(reader.describe(timeoutNode))", at: timeoutNode)
             }
         }
-        return observer
+        return component == nil ? nil : observer
     }
 
     static func readModels(_ node: Node, into config: inout AsyncDashConfig, reader: inout YAMLReader) {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Resolves every dotted name of an ``AsyncDashConfig`` against a ``Registry``: record models,
@@ -11,7 +12,7 @@ public enum ConfigResolver {
     public static func load(
         path: String,
         registry: Registry,
-        environment: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "asyncdash")
     ) throws(ConfigError) -> ResolvedConfig {
         let (config, fileDiagnostics) = try ConfigLoader.readCollecting(path: path, environment: environment)
@@ -23,7 +24,7 @@ public enum ConfigResolver {
         _ text: String,
         file: String,
         registry: Registry,
-        environment: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "asyncdash")
     ) throws(ConfigError) -> ResolvedConfig {
         let (config, fileDiagnostics) = try ConfigLoader.parseCollecting(text, file: file, environment: environment)
@@ -34,7 +35,7 @@ public enum ConfigResolver {
     public static func resolve(
         _ config: AsyncDashConfig,
         registry: Registry,
-        environment: [String: String] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "asyncdash"),
         carrying earlier: [ConfigDiagnostic] = []
     ) throws(ConfigError) -> ResolvedConfig {

@@ -61,13 +61,15 @@ struct ResolutionState {
 
     mutating func checkStore() {
         do {
-            _ = try registry.storeFactory(for: config.store.value)
-        } catch {
+            try registry.validateStoreURL(config.store.value)
+        } catch let error as RegistryError {
             let schemes = registry.names(of: .storeScheme)
             self.error(
                 "STORE '\(config.store.value)': no store for scheme '\(error.name)'\(Suggest.didYouMean(error.name, in: schemes)); available: \(schemes.map { "\($0)://…" }.joined(separator: ", "))",
                 at: config.store.location
             )
+        } catch {
+            self.error("STORE '\(config.store.value)': \(error)", at: config.store.location)
         }
     }
 

@@ -1,6 +1,6 @@
 /// The scalar settings of `config.yaml` that managers and stores use (times in seconds there).
 public struct AsyncSettings: Sendable, Hashable {
-    /// `ASYNC_ENABLED`: when false, launch sites run work inline (default true).
+    /// `ASYNC_ENABLED` (default true). Read and validated; the task launcher (a later feature) uses it.
     public var asyncEnabled: Bool = true
     /// `CONFLICT_TTL`: how long a conflict lock lives without renewal (default 3600 s).
     public var conflictTTL: Duration = .seconds(3600)

@@ -2,7 +2,8 @@ import Logging
 
 /// The built-in `asyncdash.observers.log`: writes one swift-log line per event.
 ///
-/// Config: `{ type: asyncdash.observers.log, events: [complete, fail], level: info, label: asyncdash.events }`.
+/// Config: `{ type: asyncdash.observers.log, events: [complete, fail], level: info }`. Without a
+/// `label` it logs through the runtime's logger; with one, through `Logger(label:)`.
 public struct LogObserver: LifecycleObserver {
     public var logger: Logger
     public var level: Logger.Level

@@ -43,6 +43,20 @@ public struct ComponentOptions: Sendable {
         return i
     }
 
+    /// An optional Boolean option.
+    public func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
+        guard let value = values[key] else { return defaultValue }
+        guard let b = value.boolValue else { throw OptionError(key: key, message: "option '\(key)' must be true or false, not \(value.typeName)") }
+        return b
+    }
+
+    /// An optional number option.
+    public func double(_ key: String, default defaultValue: Double?) throws -> Double? {
+        guard let value = values[key] else { return defaultValue }
+        guard let d = value.doubleValue else { throw OptionError(key: key, message: "option '\(key)' must be a number, not \(value.typeName)") }
+        return d
+    }
+
     /// An optional list of strings.
     public func strings(_ key: String, default defaultValue: [String] = []) throws -> [String] {
         guard let value = values[key] else { return defaultValue }

@@ -40,8 +40,10 @@ public struct Registry: Sendable {
     public typealias ObserverFactory = @Sendable (ComponentOptions) throws -> any LifecycleObserver
     /// Makes a formatter from its config entry.
     public typealias FormatterFactory = @Sendable (ComponentOptions) throws -> any FieldFormatter
-    /// Opens the stores of a URL (`sqlite://…`, `memory:`).
+    /// Opens the stores of a URL (`sqlite://…`, `memory`).
     public typealias StoreFactory = @Sendable (_ url: String, _ clock: any AsyncDashClock) throws -> StoreSet
+    /// Checks a store URL without opening anything; throws an error naming what is wrong.
+    public typealias StoreURLValidator = @Sendable (_ url: String) throws -> Void
 
     public private(set) var managers: [String: ManagerEntry] = [:]
     public private(set) var recordModels: [String: RecordModel] = [:]
@@ -49,6 +51,7 @@ public struct Registry: Sendable {
     var formatterFactories: [String: FormatterFactory] = [:]
     public private(set) var taskFunctions: [String: TaskFunction] = [:]
     var storeFactories: [String: StoreFactory] = [:]
+    var storeValidators: [String: StoreURLValidator] = [:]
 
     /// An empty registry (no built-ins).
     public init() {}
@@ -57,6 +60,22 @@ public struct Registry: Sendable {
 
     /// Registers a manager class under a dotted name.
     public mutating func register<Manager: AsyncManager>(_ type: Manager.Type, as name: String) {
+        register(type, as: name) { context in try Manager(context: context) }
+    }
+
+    /// Registers a manager class under a dotted name with a factory, so the app can hand the
+    /// manager its own dependencies (an HTTP client, a mailer…) alongside the context.
+    ///
+    /// ```swift
+    /// registry.register(MailingManager.self, as: "myapp.MailingManager") { context in
+    ///     try MailingManager(context: context, mailer: mailer)
+    /// }
+    /// ```
+    public mutating func register<Manager: AsyncManager>(
+        _ type: Manager.Type,
+        as name: String,
+        factory: @escaping @Sendable (ManagerContext) throws -> Manager
+    ) {
         claim(name)
         let tracking = type as? ModelTrackingAsyncManager.Type
         managers[name] = ManagerEntry(
@@ -65,7 +84,7 @@ public struct Registry: Sendable {
             isModelTracking: tracking != nil,
             classRecordModelPath: tracking?.recordModelPath,
             classFieldMap: tracking?.fieldMap ?? [:],
-            make: { context in try Manager(context: context) }
+            make: { context in try factory(context) }
         )
     }
 
@@ -93,10 +112,22 @@ public struct Registry: Sendable {
         taskFunctions[taskFunction.name] = taskFunction
     }
 
-    /// Registers the store factory for URLs starting with `scheme:`.
-    public mutating func register(storeScheme scheme: String, factory: @escaping StoreFactory) {
+    /// Registers the store factory for URLs starting with `scheme:`, with an optional validator
+    /// that config checking runs (so a bad URL is reported at its file:line:column).
+    public mutating func register(storeScheme scheme: String, validate: StoreURLValidator? = nil, factory: @escaping StoreFactory) {
         precondition(storeFactories[scheme] == nil, "store scheme '\(scheme)' is registered twice")
         storeFactories[scheme] = factory
+        storeValidators[scheme] = validate
+    }
+
+    /// Checks `url` with its scheme's validator (if it has one).
+    public func validateStoreURL(_ url: String) throws {
+        _ = try storeFactory(for: url)
+        try storeValidators[Self.scheme(of: url)]?(url)
+    }
+
+    static func scheme(of url: String) -> String {
+        url.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? url
     }
 
     private func claim(_ name: String) {
@@ -150,7 +181,7 @@ public struct Registry: Sendable {
 
     /// The factory for `url`'s scheme (the part before the first `:`).
     public func storeFactory(for url: String) throws(RegistryError) -> StoreFactory {
-        let scheme = url.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? url
+        let scheme = Self.scheme(of: url)
         guard let factory = storeFactories[scheme] else {
             throw RegistryError(name: scheme, expected: .storeScheme, found: nil, suggestions: Suggest.closest(to: scheme, in: storeFactories.keys))
         }

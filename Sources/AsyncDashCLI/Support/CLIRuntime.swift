@@ -28,7 +28,6 @@ public struct CLIRuntime: Sendable {
         self.logger = CLILogging.logger()
         self.configPath = global.configPath(environment: environment)
         self.resolved = try ConfigResolver.load(path: configPath, registry: Self.registry(), environment: environment, logger: logger)
-        try Self.checkStoreURL(resolved.config.store)
     }
 
     /// The built-ins, the SQLite store scheme and the sample app.
@@ -95,15 +94,5 @@ public struct CLIRuntime: Sendable {
             )
         }
         return tracking
-    }
-
-    /// A `sqlite:` `STORE` whose URL cannot be read is a config error at the place it was written.
-    static func checkStoreURL(_ store: Located<String>) throws(ConfigError) {
-        guard store.value.hasPrefix(SQLiteStore.urlScheme + ":") else { return }
-        do {
-            _ = try SQLiteStore.parse(url: store.value)
-        } catch {
-            throw ConfigError([ConfigDiagnostic("STORE: \(error)", at: store.location)])
-        }
     }
 }
