@@ -3,17 +3,18 @@ import AsyncDash
 /// The sample task functions, under dotted names docs and demos rely on.
 public enum SampleTasks {
     /// `sample.tasks.update_items` — args `{"count": N, "delay_ms": D}`; returns `{"updated": N}`.
-    public static let updateItems = TaskFunction(name: "sample.tasks.update_items") { args in
+    public static let updateItems = TaskFunction(name: "sample.tasks.update_items") { args, context in
         let count = max(0, args["count"]?.intValue ?? 10)
         let delay = max(0, args["delay_ms"]?.intValue ?? 0)
-        for _ in 0..<count where delay > 0 {
-            try await Task.sleep(for: .milliseconds(delay))
+        for item in 0..<count {
+            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+            try await context.progress(.structured(StructuredProgress(done: item + 1, total: count, unit: "items")))
         }
         return ["updated": .int(count)]
     }
 
     /// `sample.tasks.fail_on` — args `{"value": X, "fail_on": Y}`; throws when X == Y.
-    public static let failOn = TaskFunction(name: "sample.tasks.fail_on") { args in
+    public static let failOn = TaskFunction(name: "sample.tasks.fail_on") { args, _ in
         let value = args["value"] ?? .null
         if value == (args["fail_on"] ?? .null) {
             throw SampleTaskError(message: "value \(value.jsonText) is the failing value")
@@ -21,10 +22,15 @@ public enum SampleTasks {
         return ["value": value]
     }
 
-    /// `sample.tasks.long_running` — args `{"seconds": S}`; sleeps, honouring cancellation.
-    public static let longRunning = TaskFunction(name: "sample.tasks.long_running") { args in
+    /// `sample.tasks.long_running` — args `{"seconds": S}`; sleeps in steps, reporting progress and
+    /// honouring cancellation.
+    public static let longRunning = TaskFunction(name: "sample.tasks.long_running") { args, context in
         let seconds = max(0, args["seconds"]?.doubleValue ?? 5)
-        try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        let steps = max(1, Int(seconds * 10))
+        for step in 1...steps {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000) / steps))
+            try await context.progress(.structured(StructuredProgress(done: step, total: steps, unit: "ticks")))
+        }
         return ["slept_s": .double(seconds)]
     }
 
