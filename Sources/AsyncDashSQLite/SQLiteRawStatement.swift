@@ -38,6 +38,13 @@ struct SQLiteRawStatement {
         }
     }
 
+    func bind(utf8 bytes: [UInt8], at index: Int32) {
+        bytes.withUnsafeBytes { buffer in
+            let start = buffer.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+            _ = sqlite3_bind_text(handle, index, start.assumingMemoryBound(to: CChar.self), Int32(buffer.count), Self.transient)
+        }
+    }
+
     func bind(_ value: Double, at index: Int32) {
         sqlite3_bind_double(handle, index, value)
     }
@@ -50,12 +57,22 @@ struct SQLiteRawStatement {
         sqlite3_bind_null(handle, index)
     }
 
+    func bind(_ binding: SQLiteBinding, at index: Int32) {
+        switch binding {
+        case .null: bindNull(at: index)
+        case .integer(let i): bind(i, at: index)
+        case .real(let d): bind(d, at: index)
+        case .text(let s): bind(s, at: index)
+        case .utf8(let bytes): bind(utf8: bytes, at: index)
+        }
+    }
+
     /// Binds a value already normalized for its column (see ``SQLiteRecordCodec``).
     func bind(_ value: RecordValue, at index: Int32) {
         switch value {
         case .null: bindNull(at: index)
         case .text(let s): bind(s, at: index)
-        case .json(let j): bind(j.jsonText, at: index)
+        case .json(let j): bind(utf8: SQLiteJSONWriter.bytes(j), at: index)
         case .bool(let b): bind(Int64(b ? 1 : 0), at: index)
         case .integer(let i): bind(Int64(i), at: index)
         case .real(let d): bind(d, at: index)

@@ -43,6 +43,20 @@ enum SQLiteRecordCodec {
         normalized(value, to: type) ?? value
     }
 
+    /// The SQLite value of a value already normalized for its column, encoded ahead of binding
+    /// (so JSON is written on the caller's thread, not the writer's).
+    static func binding(_ value: RecordValue) -> SQLiteBinding {
+        switch value {
+        case .null: .null
+        case .text(let s): .text(s)
+        case .json(let j): .utf8(SQLiteJSONWriter.bytes(j))
+        case .bool(let b): .integer(b ? 1 : 0)
+        case .integer(let i): .integer(Int64(i))
+        case .real(let d): .real(d)
+        case .timestamp(let d): .real(d.timeIntervalSince1970)
+        }
+    }
+
     /// The record value of an INTEGER stored in a column of type `type`.
     static func decode(integer i: Int64, as type: ColumnType) -> RecordValue {
         switch type {
@@ -83,4 +97,14 @@ enum SQLiteRecordCodec {
     static func parseJSON(_ text: String) -> JSONValue {
         SQLiteJSONParser.parse(text) ?? .string(text)
     }
+}
+
+/// A value ready to bind to a statement parameter.
+enum SQLiteBinding: Sendable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    /// UTF-8 text (JSON written by ``SQLiteJSONWriter``).
+    case utf8([UInt8])
 }

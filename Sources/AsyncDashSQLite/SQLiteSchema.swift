@@ -9,7 +9,6 @@ import GRDB
 /// ``SQLiteStore/prepare(_:)`` again.
 enum SQLiteSchema {
     static let locks = "asyncdash_locks"
-    static let lockTracking = "asyncdash_lock_tracking"
     static let progress = "asyncdash_progress"
     static let activeTasks = "asyncdash_active_tasks"
     static let deadLetters = "asyncdash_dead_letters"
@@ -18,6 +17,11 @@ enum SQLiteSchema {
     static let rowIDColumn = "id"
 
     /// The coordination tables, in one fixed migration.
+    ///
+    /// An owner's lock tracking set is the index `asyncdash_locks_owner` on (owner, key): a lock
+    /// row is only ever written together with its owner's tracking entry and deleted with it, so
+    /// "the keys in the owner's tracking set that the owner still holds" are exactly the lock rows
+    /// of that owner. Keeping it as an index makes reserving and releasing one statement each.
     static var coordinationMigrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("asyncdash.coordination.v1") { db in
@@ -28,11 +32,7 @@ enum SQLiteSchema {
                         owner TEXT NOT NULL,
                         expires_at REAL NOT NULL
                     ) WITHOUT ROWID;
-                    CREATE TABLE IF NOT EXISTS \(lockTracking) (
-                        owner TEXT NOT NULL,
-                        key TEXT NOT NULL,
-                        PRIMARY KEY (owner, key)
-                    ) WITHOUT ROWID;
+                    CREATE INDEX IF NOT EXISTS \(locks)_owner ON \(locks) (owner);
                     CREATE TABLE IF NOT EXISTS \(progress) (
                         task TEXT NOT NULL PRIMARY KEY,
                         payload TEXT NOT NULL,
@@ -48,8 +48,16 @@ enum SQLiteSchema {
                         reason TEXT NOT NULL,
                         at REAL NOT NULL
                     );
-                    CREATE INDEX IF NOT EXISTS \(locks)_expires_at ON \(locks) (expires_at);
-                    CREATE INDEX IF NOT EXISTS \(progress)_expires_at ON \(progress) (expires_at);
+                    """)
+        }
+        // Files made by pre-release builds, whose v1 kept tracking sets in a table of their own.
+        migrator.registerMigration("asyncdash.coordination.v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX IF NOT EXISTS \(locks)_owner ON \(locks) (owner);
+                    DROP TABLE IF EXISTS asyncdash_lock_tracking;
+                    DROP INDEX IF EXISTS \(locks)_expires_at;
+                    DROP INDEX IF EXISTS \(progress)_expires_at;
                     """)
         }
         return migrator
@@ -112,13 +120,14 @@ enum SQLiteSchema {
 
     /// `name` as a quoted SQL identifier.
     static func quote(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard name.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + name + "\"" }
+        return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Checks that `model` can be stored: no column named like the row id, no two columns whose
     /// names differ only in case (SQLite names are case-insensitive), no reserved table name.
     static func validate(_ model: RecordModel) throws {
-        let reservedTables = [locks, lockTracking, progress, activeTasks, deadLetters, "grdb_migrations"]
+        let reservedTables = [locks, progress, activeTasks, deadLetters, "grdb_migrations"]
         let lowerTable = model.table.lowercased()
         if reservedTables.contains(lowerTable) || lowerTable.hasPrefix("sqlite_") {
             throw SQLiteStoreError(

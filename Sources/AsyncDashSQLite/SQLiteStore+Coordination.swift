@@ -8,16 +8,18 @@ extension SQLiteStore: CoordinationStore {
 
     /// Takes every key for `owner` or none, in one immediate transaction (atomic across processes).
     public func reserveLocks(_ keys: [String], owner: String, ttl: Duration) async throws -> LockReservation {
-        let keysJSON = Self.jsonArray(keys)
+        var seen = Set<String>()
+        let keysJSON = SQLiteJSONWriter.text(.array(keys.filter { seen.insert($0).inserted }.map(JSONValue.string)))
         let ttlSeconds = ttl.timeInterval
-        return try await write(savepoint: true) { [clock] db in
+        // One writing statement (the purge aside, which changes nothing visible): no savepoint needed.
+        return try await write(savepoint: false) { [clock] db in
             let now = clock.now().timeIntervalSince1970
             try self.purgeExpiredIfDue(db, now: now)
             let taken = try SQLiteRawStatement(
                 db,
                 """
-                SELECT key, owner FROM \(T.locks)
-                WHERE key IN (SELECT value FROM json_each(?1)) AND expires_at > ?2 AND owner <> ?3
+                SELECT l.key, l.owner FROM json_each(?1) AS k JOIN \(T.locks) AS l ON l.key = k.value
+                WHERE l.expires_at > ?2 AND l.owner <> ?3
                 """)
             defer { taken.reset() }
             taken.bind(keysJSON, at: 1)
@@ -26,11 +28,12 @@ extension SQLiteStore: CoordinationStore {
             var conflicts: [String: String] = [:]
             while try taken.step() { conflicts[taken.text(0)] = taken.text(1) }
             guard conflicts.isEmpty else { return .conflict(conflicts) }
+            taken.reset()
             let lock = try SQLiteRawStatement(
                 db,
                 """
                 INSERT INTO \(T.locks) (key, owner, expires_at)
-                SELECT DISTINCT value, ?1, ?2 FROM json_each(?3) WHERE true
+                SELECT value, ?1, ?2 FROM json_each(?3) WHERE true
                 ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
                 """)
             defer { lock.reset() }
@@ -38,70 +41,61 @@ extension SQLiteStore: CoordinationStore {
             lock.bind(now + ttlSeconds, at: 2)
             lock.bind(keysJSON, at: 3)
             try lock.execute()
-            let track = try SQLiteRawStatement(
-                db, "INSERT OR IGNORE INTO \(T.lockTracking) (owner, key) SELECT ?1, value FROM json_each(?2)")
-            defer { track.reset() }
-            track.bind(owner, at: 1)
-            track.bind(keysJSON, at: 2)
-            try track.execute()
             return .reserved
         }
     }
 
     public func lockOwners(_ keys: [String]) async throws -> [String: String] {
-        let keysJSON = Self.jsonArray(keys)
         let now = clock.now().timeIntervalSince1970
         return try await read { db in
-            let select = try SQLiteRawStatement(
-                db, "SELECT key, owner FROM \(T.locks) WHERE key IN (SELECT value FROM json_each(?1)) AND expires_at > ?2")
-            defer { select.reset() }
-            select.bind(keysJSON, at: 1)
-            select.bind(now, at: 2)
+            let holder = try SQLiteRawStatement(db, "SELECT owner FROM \(T.locks) WHERE key = ?1 AND expires_at > ?2")
+            defer { holder.reset() }
             var owners: [String: String] = [:]
-            while try select.step() { owners[select.text(0)] = select.text(1) }
+            for key in keys {
+                holder.bind(key, at: 1)
+                holder.bind(now, at: 2)
+                if try holder.step() { owners[key] = holder.text(0) }
+                holder.reset()
+            }
             return owners
         }
     }
 
+    /// Releases the locks `owner` still holds (its tracking set is the owner index of the lock table).
     @discardableResult
     public func releaseLocks(owner: String) async throws -> [String] {
-        try await write(savepoint: true) { db in
-            let release = try SQLiteRawStatement(
-                db,
-                """
-                DELETE FROM \(T.locks)
-                WHERE owner = ?1 AND key IN (SELECT key FROM \(T.lockTracking) WHERE owner = ?1)
-                RETURNING key
-                """)
+        try await write(savepoint: false) { db in
+            let held = try SQLiteRawStatement(db, "SELECT key FROM \(T.locks) WHERE owner = ?1")
+            defer { held.reset() }
+            held.bind(owner, at: 1)
+            var released: [String] = []
+            while try held.step() { released.append(held.text(0)) }
+            held.reset()
+            guard !released.isEmpty else { return [] }
+            let release = try SQLiteRawStatement(db, "DELETE FROM \(T.locks) WHERE owner = ?1")
             defer { release.reset() }
             release.bind(owner, at: 1)
-            var released: [String] = []
-            while try release.step() { released.append(release.text(0)) }
-            release.reset()
-            let untrack = try SQLiteRawStatement(db, "DELETE FROM \(T.lockTracking) WHERE owner = ?1")
-            defer { untrack.reset() }
-            untrack.bind(owner, at: 1)
-            try untrack.execute()
-            return released.sorted()
+            try release.execute()
+            return released.sorted()  // Swift's order, as the memory store sorts
         }
     }
 
     public func locks() async throws -> [LockInfo] {
         let now = clock.now().timeIntervalSince1970
         return try await read { db in
-            let select = try SQLiteRawStatement(db, "SELECT key, owner, expires_at FROM \(T.locks) WHERE expires_at > ?1 ORDER BY key")
+            let select = try SQLiteRawStatement(db, "SELECT key, owner, expires_at FROM \(T.locks) WHERE expires_at > ?1")
             defer { select.reset() }
             select.bind(now, at: 1)
             var locks: [LockInfo] = []
             while try select.step() {
                 locks.append(LockInfo(key: select.text(0), owner: select.text(1), expiresAt: Date(timeIntervalSince1970: select.double(2))))
             }
-            return locks
+            return locks.sorted { $0.key < $1.key }
         }
     }
 
     public func setProgress(_ progress: ProgressPayload, for task: String, ttl: Duration) async throws {
-        let payload = progress.json.jsonText
+        let payload = SQLiteJSONWriter.text(progress.json)
         let ttlSeconds = ttl.timeInterval
         try await write(savepoint: false) { [clock] db in
             let upsert = try SQLiteRawStatement(
@@ -133,11 +127,15 @@ extension SQLiteStore: CoordinationStore {
     @discardableResult
     public func deleteProgress(for task: String) async throws -> Bool {
         try await write(savepoint: false) { [clock] db in
-            let delete = try SQLiteRawStatement(db, "DELETE FROM \(T.progress) WHERE task = ?1 RETURNING expires_at")
+            let entry = try SQLiteRawStatement(db, "SELECT expires_at FROM \(T.progress) WHERE task = ?1")
+            defer { entry.reset() }
+            entry.bind(task, at: 1)
+            guard try entry.step() else { return false }
+            let expiresAt = entry.double(0)
+            entry.reset()
+            let delete = try SQLiteRawStatement(db, "DELETE FROM \(T.progress) WHERE task = ?1")
             defer { delete.reset() }
             delete.bind(task, at: 1)
-            guard try delete.step() else { return false }
-            let expiresAt = delete.double(0)
             try delete.execute()
             return expiresAt > clock.now().timeIntervalSince1970
         }
@@ -165,16 +163,16 @@ extension SQLiteStore: CoordinationStore {
 
     public func activeTasks() async throws -> [String] {
         try await read { db in
-            let select = try SQLiteRawStatement(db, "SELECT task FROM \(T.activeTasks) ORDER BY task")
+            let select = try SQLiteRawStatement(db, "SELECT task FROM \(T.activeTasks)")
             defer { select.reset() }
             var tasks: [String] = []
             while try select.step() { tasks.append(select.text(0)) }
-            return tasks
+            return tasks.sorted()
         }
     }
 
     public func deadLetter(_ letter: DeadLetter) async throws {
-        let event = letter.event.jsonText
+        let event = SQLiteJSONWriter.text(letter.event)
         try await write(savepoint: false) { db in
             let insert = try SQLiteRawStatement(db, "INSERT INTO \(T.deadLetters) (task_name, event, reason, at) VALUES (?1, ?2, ?3, ?4)")
             defer { insert.reset() }
@@ -201,9 +199,8 @@ extension SQLiteStore: CoordinationStore {
         }
     }
 
-    /// Deletes expired locks and progress entries, and tracking entries of locks their owner no
-    /// longer holds, at most once per ``purgeInterval``. They already read as absent; this only
-    /// keeps the tables small.
+    /// Deletes expired locks and progress entries at most once per ``purgeInterval``. They already
+    /// read as absent; this only keeps the tables small.
     private func purgeExpiredIfDue(_ db: Database, now: TimeInterval) throws {
         let due = nextPurge.withLock { next in
             guard now >= next else { return false }
@@ -213,15 +210,5 @@ extension SQLiteStore: CoordinationStore {
         guard due else { return }
         try db.execute(sql: "DELETE FROM \(T.locks) WHERE expires_at <= ?", arguments: [now])
         try db.execute(sql: "DELETE FROM \(T.progress) WHERE expires_at <= ?", arguments: [now])
-        try db.execute(
-            sql: """
-                DELETE FROM \(T.lockTracking) WHERE NOT EXISTS (
-                    SELECT 1 FROM \(T.locks) l WHERE l.key = \(T.lockTracking).key AND l.owner = \(T.lockTracking).owner)
-                """)
-    }
-
-    /// `strings` as JSON array text, for `json_each(?)`.
-    private static func jsonArray(_ strings: [String]) -> String {
-        JSONValue.array(strings.map(JSONValue.string)).jsonText
     }
 }

@@ -16,7 +16,10 @@ extension SQLiteStore: RecordStore {
     ///
     /// Values are stored by column type; a value of another kind is converted like
     /// ``RecordValue/coerce(_:to:)`` converts JSON. The record returned is the one a later
-    /// ``fetch(_:key:)`` reads: converted values, no `.null` entries, only model columns.
+    /// ``fetch(_:key:)`` reads: converted values and no `.null` entries.
+    ///
+    /// - Throws: ``AsyncDashError`` when `update` sets a column the model does not have (nothing is
+    ///   written), or the database error.
     @discardableResult
     public func upsert(
         _ model: RecordModel,
@@ -41,7 +44,7 @@ extension SQLiteStore: RecordStore {
             record[model.keyColumn] = .text(key)
             let write = try SQLiteRawStatement(db, rowID == nil ? sql.insert : sql.update)
             defer { write.reset() }
-            let written = sql.bind(record, to: write)
+            let written = try sql.bind(record, to: write)
             if let rowID { write.bind(rowID, at: Int32(model.columns.count + 1)) }
             try write.execute()
             return written
@@ -65,13 +68,13 @@ extension SQLiteStore: RecordStore {
     public func list(_ model: RecordModel, query: RecordQuery) async throws -> [AsyncDash.Record] {
         let sql = sql(for: model)
         var conditions: [String] = []
-        var arguments: [RecordValue] = []
+        var arguments: [SQLiteBinding] = []
         for (name, value) in query.filters.sorted(by: { $0.key < $1.key }) {
             let column = try Self.column(name, of: model)
             // A stored value always has its column's kind, so a value of another kind matches nothing.
             guard SQLiteRecordCodec.normalized(value, to: column.type) == nil else { return [] }
             conditions.append("\(SQLiteSchema.quote(name)) IS ?")
-            arguments.append(value)
+            arguments.append(SQLiteRecordCodec.binding(value))
         }
         let direction = query.descending ? "DESC" : "ASC"
         var order = ["\(SQLiteSchema.quote(SQLiteSchema.rowIDColumn)) \(direction)"]

@@ -17,8 +17,13 @@ import Synchronization
 /// let stores = StoreSet(records: store, coordination: store)   // or StoreSet.sqlite(path:)
 /// ```
 ///
+/// ``apply(_:key:_:)`` (the manager's write path) is one `INSERT … ON CONFLICT DO UPDATE`
+/// statement; ``upsert(_:key:_:)`` reads the row and writes it back inside the same transaction.
+///
 /// Timestamps are stored as seconds since 1970 in a `REAL`, so a date read back may differ from
-/// the one written in its last binary digit (well under a microsecond).
+/// the one written in its last binary digit (well under a microsecond). Writes bypass GRDB's
+/// change tracking, and other processes write too, so watch for changes by polling, not with
+/// GRDB's `ValueObservation`.
 public final class SQLiteStore: Sendable {
     /// The database file.
     public let path: String

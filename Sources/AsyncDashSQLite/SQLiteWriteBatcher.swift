@@ -1,3 +1,4 @@
+import Dispatch
 import GRDB
 import Synchronization
 
@@ -129,22 +130,32 @@ final class SQLiteWriteBatcher: Sendable {
             for done in applied { done.pending.fail(error) }
             return
         }
-        for done in applied { done.resume() }
+        // Resume the callers off the writer queue, so the next batch can start at once.
+        let resumes = applied.map(\.resume)
+        DispatchQueue.global().async {
+            for resume in resumes { resume() }
+        }
     }
 
     private func apply(_ pending: Pending, _ db: Database) throws -> @Sendable () -> Void {
         guard pending.savepoint else { return try pending.run(db) }
-        try db.cachedStatement(sql: "SAVEPOINT asyncdash_write").execute()
+        try Self.run("SAVEPOINT asyncdash_write", db)
         do {
             let resume = try pending.run(db)
-            try db.cachedStatement(sql: "RELEASE SAVEPOINT asyncdash_write").execute()
+            try Self.run("RELEASE SAVEPOINT asyncdash_write", db)
             return resume
         } catch {
             if db.isInsideTransaction {
-                try? db.execute(sql: "ROLLBACK TO SAVEPOINT asyncdash_write")
-                try? db.execute(sql: "RELEASE SAVEPOINT asyncdash_write")
+                try? Self.run("ROLLBACK TO SAVEPOINT asyncdash_write", db)
+                try? Self.run("RELEASE SAVEPOINT asyncdash_write", db)
             }
             throw error
         }
+    }
+
+    private static func run(_ sql: String, _ db: Database) throws {
+        let statement = try SQLiteRawStatement(db, sql)
+        defer { statement.reset() }
+        try statement.execute()
     }
 }

@@ -10,7 +10,7 @@ import Testing
 /// ASYNCDASH_BENCH=1 swift test -c release --filter SQLiteStoreBenchmark
 /// ```
 @Suite("SQLite store benchmark", .enabled(if: ProcessInfo.processInfo.environment["ASYNCDASH_BENCH"] != nil), .serialized)
-struct SQLiteStoreBenchmarkTests {
+final class SQLiteStoreBenchmarkTests {
     /// The columns of the sample dashboard model.
     private static let model = try! RecordModel(
         name: "bench.TaskRecord", table: "bench_task_records",
@@ -21,9 +21,17 @@ struct SQLiteStoreBenchmarkTests {
             .init("updated_at", .timestamp), .init("completed_at", .timestamp), .init("failed_at", .timestamp),
         ])
 
-    private static func makeStore() throws -> SQLiteStore {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("asyncdash-bench-\(UUID().uuidString)").appendingPathComponent("bench.sqlite").path
+    /// Directories of the SQLite files this test created, removed when the test ends.
+    private var directories: [URL] = []
+
+    deinit {
+        for directory in directories { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    private func makeStore() throws -> SQLiteStore {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asyncdash-bench-\(UUID().uuidString)")
+        directories.append(directory)
+        let path = directory.appendingPathComponent("bench.sqlite").path
         let synchronous = ProcessInfo.processInfo.environment["ASYNCDASH_BENCH_SYNC"].flatMap(SQLiteStoreOptions.Synchronous.init(name:))
         return try SQLiteStore(path: path, options: SQLiteStoreOptions(synchronous: synchronous ?? .full))
     }
@@ -45,7 +53,7 @@ struct SQLiteStoreBenchmarkTests {
     }
 
     @Test func upsertsPerSecond() async throws {
-        let store = try Self.makeStore()
+        let store = try makeStore()
         let model = Self.model
         try await store.prepare(model)
         let perCaller = 256_000 / Self.callers
@@ -71,8 +79,35 @@ struct SQLiteStoreBenchmarkTests {
         #expect(try await store.list(model, query: RecordQuery(limit: 1)).count == 1)
     }
 
+    @Test func appliesPerSecond() async throws {
+        let store = try makeStore()
+        let model = Self.model
+        try await store.prepare(model)
+        // A lifecycle as ModelTrackingAsyncManager writes it: create, then progress updates.
+        let rate = try await Self.measure(perCaller: 256_000 / Self.callers) { caller, i in
+            var change = RecordChange()
+            change.guardColumn = "status"
+            change.guardValues = ["success", "failed", "cancelled"]
+            let now = Date()
+            if i % 4 == 0 {
+                change.onInsert = [
+                    .init("created_at", .timestamp(now)), .init("user_label", .text("Anonymous")),
+                    .init("task_args", .json([1, 2, 3])), .init("task_kwargs", .json(["dry_run": false, "ids": [4, 5]])),
+                ]
+                change.guarded = [.init("status", .text("pending")), .init("message", .text("Task queued"))]
+            } else {
+                change.guarded = [.init("status", .text("in_progress"))]
+                change.always = [.init("progress_payload", .text("\(i % 4) of 3"))]
+            }
+            change.always.append(.init("updated_at", .timestamp(now)))
+            try await store.apply(model, key: "task-\(caller)-\(i / 4)", change)
+        }
+        print("SQLite applies/s with \(Self.callers) callers, synchronous=\(store.options.synchronous): \(Int(rate))")
+        #expect(try await store.list(model, query: RecordQuery(limit: 1)).count == 1)
+    }
+
     @Test func reserveAndReleasePairsPerSecond() async throws {
-        let store = try Self.makeStore()
+        let store = try makeStore()
         let rate = try await Self.measure(perCaller: 64_000 / Self.callers) { caller, i in
             let owner = "task-\(caller)-\(i)"
             let keys = (0..<10).map { "model:\(caller)-\(i)-\($0)" }

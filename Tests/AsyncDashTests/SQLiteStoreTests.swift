@@ -3,12 +3,6 @@ import AsyncDashSQLite
 import Foundation
 import Testing
 
-/// A fresh temp directory for one test's database file(s).
-private func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory
-        .appendingPathComponent("asyncdash-sqlite-\(UUID().uuidString)")
-        .appendingPathComponent("store.sqlite").path
-}
 
 private let counterModel = try! RecordModel(
     name: "tests.Counter", table: "counters",
@@ -18,8 +12,35 @@ private func increment(_ record: inout Record, _: Bool) {
     if case .integer(let n) = record["count"] { record["count"] = .integer(n + 1) } else { record["count"] = .integer(1) }
 }
 
+/// A small deterministic random generator (the test must not differ from run to run).
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func next() -> Int { Int(truncatingIfNeeded: next() as UInt64) & Int.max }
+}
+
 @Suite("SQLite store")
-struct SQLiteStoreTests {
+final class SQLiteStoreTests {
+    /// Directories of the SQLite files this test created, removed when the test ends.
+    private var directories: [URL] = []
+
+    deinit {
+        for directory in directories { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// A database file in a fresh temp directory.
+    private func temporaryDatabasePath() -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asyncdash-sqlite-\(UUID().uuidString)")
+        directories.append(directory)
+        return directory.appendingPathComponent("store.sqlite").path
+    }
     // MARK: - Several connections on one file (as several processes would)
 
     @Test func twoStoresOnOneFileHaveExactlyOneLockWinnerPerTrial() async throws {
@@ -59,6 +80,24 @@ struct SQLiteStoreTests {
         }
         #expect(try await a.fetch(counterModel, key: "shared")?["count"] == .integer(400))
         #expect(try await b.fetch(counterModel, key: "shared")?["count"] == .integer(400))
+    }
+
+    @Test func storesOpenedAtOnceOnANewFileAllWork() async throws {
+        let path = temporaryDatabasePath()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<4 {
+                group.addTask {
+                    let store = try SQLiteStore(path: path)
+                    try await store.prepare(counterModel)
+                    try await store.upsert(counterModel, key: "shared", increment)
+                    try await store.addActiveTask("t\(i)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.fetch(counterModel, key: "shared")?["count"] == .integer(4))
+        #expect(try await store.activeTasks() == ["t0", "t1", "t2", "t3"])
     }
 
     @Test func writesSurviveReopening() async throws {
@@ -118,6 +157,49 @@ struct SQLiteStoreTests {
             let written = try await store.upsert(counterModel, key: "j\(i)") { record, _ in record["payload"] = .json(value) }
             #expect(written["payload"] == .json(value))
             #expect(try await store.fetch(counterModel, key: "j\(i)")?["payload"] == .json(value), "\(value)")
+        }
+    }
+
+    @Test func applyMatchesTheReferenceSemanticsOnRandomChanges() async throws {
+        let model = try RecordModel(
+            name: "tests.Applied", table: "applied",
+            columns: [
+                .init("task_name", .text), .init("status", .text), .init("state", .json), .init("n", .integer),
+                .init("note", .text), .init("at", .timestamp), .init("flag", .bool),
+            ])
+        let sqlite = try SQLiteStore(path: temporaryDatabasePath())
+        let memory = MemoryRecordStore()
+        try await sqlite.prepare(model)
+        try await memory.prepare(model)
+        var random = SplitMix(seed: 42)
+        let statuses = ["pending", "in_progress", "success", "failed"]
+        func assignment() -> RecordChange.Assignment {
+            switch random.next() % 6 {
+            case 0: .init("status", .text(statuses[random.next() % 4]))
+            case 1: .init("state", .json(.string(statuses[random.next() % 4])))
+            case 2: .init("n", .integer(random.next() % 100))
+            case 3: .init("note", random.next() % 4 == 0 ? .null : .text("note \(random.next() % 10)"))
+            case 4: .init("at", .timestamp(Date(timeIntervalSince1970: 1_800_000_000 + Double(random.next() % 1000) / 4)))
+            default: .init("flag", .bool(random.next() % 2 == 0))
+            }
+        }
+        for step in 0..<600 {
+            var change = RecordChange()
+            change.onInsert = (0..<(random.next() % 3)).map { _ in assignment() }
+            change.guarded = (0..<(random.next() % 3)).map { _ in assignment() }
+            change.always = (0..<(random.next() % 3)).map { _ in assignment() }
+            if random.next() % 4 != 0 {
+                change.guardColumn = random.next() % 3 == 0 ? "state" : "status"
+                change.guardValues = Array(statuses.shuffled(using: &random).prefix(random.next() % 3))
+            }
+            let key = "k\(random.next() % 8)"
+            try await sqlite.apply(model, key: key, change)
+            try await memory.apply(model, key: key, change)
+            let expected = try #require(try await memory.fetch(model, key: key))
+            let actual = try #require(try await sqlite.fetch(model, key: key))
+            for column in model.columns {
+                #expect(actual[column.name] == expected[column.name], "step \(step), column \(column.name), change \(change)")
+            }
         }
     }
 
