@@ -72,7 +72,7 @@ struct SQLiteRawStatement {
         switch value {
         case .null: bindNull(at: index)
         case .text(let s): bind(s, at: index)
-        case .json(let j): bind(utf8: SQLiteJSONWriter.bytes(j), at: index)
+        case .json(let j): bind(utf8: j.jsonBytes, at: index)
         case .bool(let b): bind(Int64(b ? 1 : 0), at: index)
         case .integer(let i): bind(Int64(i), at: index)
         case .real(let d): bind(d, at: index)
@@ -139,7 +139,7 @@ struct SQLiteRawStatement {
         default:
             if type == .json {
                 return withBytes(column) { bytes in
-                    .json(SQLiteJSONParser.parse(bytes) ?? .string(String(decoding: bytes, as: UTF8.self)))
+                    .json(JSONValue(utf8: bytes) ?? .string(String(decoding: bytes, as: UTF8.self)))
                 }
             }
             return SQLiteRecordCodec.decode(text: text(column), as: type)

@@ -49,7 +49,7 @@ enum SQLiteRecordCodec {
         switch value {
         case .null: .null
         case .text(let s): .text(s)
-        case .json(let j): .utf8(SQLiteJSONWriter.bytes(j))
+        case .json(let j): .utf8(j.jsonBytes)
         case .bool(let b): .integer(b ? 1 : 0)
         case .integer(let i): .integer(Int64(i))
         case .real(let d): .real(d)
@@ -95,7 +95,7 @@ enum SQLiteRecordCodec {
 
     /// Parses JSON text written by this store; text that is not JSON reads as a JSON string.
     static func parseJSON(_ text: String) -> JSONValue {
-        SQLiteJSONParser.parse(text) ?? .string(text)
+        (try? JSONValue(parsing: text)) ?? .string(text)
     }
 }
 
@@ -105,6 +105,6 @@ enum SQLiteBinding: Sendable {
     case integer(Int64)
     case real(Double)
     case text(String)
-    /// UTF-8 text (JSON written by ``SQLiteJSONWriter``).
+    /// UTF-8 text (JSON written by ``JSONValue/jsonText``).
     case utf8([UInt8])
 }

@@ -56,7 +56,7 @@ extension SQLiteStore {
             shape[count] = index + 1
             shape[count + 1] = change.guardValues.count
             let isJSON = model.columns[index].type == .json
-            for text in change.guardValues { values.append(isJSON ? .text(SQLiteJSONWriter.text(.string(text))) : .text(text)) }
+            for text in change.guardValues { values.append(isJSON ? .text(JSONValue.string(text).jsonText) : .text(text)) }
         }
         let text = sql.applyStatements.sql(for: shape) { Self.applySQL(shape: shape, sql: sql) }
         return (text, values)

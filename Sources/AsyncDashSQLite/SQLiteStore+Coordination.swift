@@ -9,7 +9,7 @@ extension SQLiteStore: CoordinationStore {
     /// Takes every key for `owner` or none, in one immediate transaction (atomic across processes).
     public func reserveLocks(_ keys: [String], owner: String, ttl: Duration) async throws -> LockReservation {
         var seen = Set<String>()
-        let keysJSON = SQLiteJSONWriter.text(.array(keys.filter { seen.insert($0).inserted }.map(JSONValue.string)))
+        let keysJSON = JSONValue.array(keys.filter { seen.insert($0).inserted }.map(JSONValue.string)).jsonText
         let ttlSeconds = ttl.timeInterval
         // One writing statement (the purge aside, which changes nothing visible): no savepoint needed.
         return try await write(savepoint: false) { [clock] db in
@@ -95,7 +95,7 @@ extension SQLiteStore: CoordinationStore {
     }
 
     public func setProgress(_ progress: ProgressPayload, for task: String, ttl: Duration) async throws {
-        let payload = SQLiteJSONWriter.text(progress.json)
+        let payload = progress.json.jsonText
         let ttlSeconds = ttl.timeInterval
         try await write(savepoint: false) { [clock] db in
             let upsert = try SQLiteRawStatement(
@@ -172,7 +172,7 @@ extension SQLiteStore: CoordinationStore {
     }
 
     public func deadLetter(_ letter: DeadLetter) async throws {
-        let event = SQLiteJSONWriter.text(letter.event)
+        let event = letter.event.jsonText
         try await write(savepoint: false) { db in
             let insert = try SQLiteRawStatement(db, "INSERT INTO \(T.deadLetters) (task_name, event, reason, at) VALUES (?1, ?2, ?3, ?4)")
             defer { insert.reset() }

@@ -205,14 +205,17 @@ final class SQLiteStoreTests {
 
     // MARK: - Schema and queries
 
-    @Test func modelsWithNamesSQLiteCannotHoldAreRejected() async throws {
-        let store = try SQLiteStore(path: temporaryDatabasePath())
-        let withID = try RecordModel(name: "tests.WithID", table: "with_id", columns: [.init("task_name", .text), .init("id", .integer)])
-        await #expect(throws: SQLiteStoreError.self) { try await store.prepare(withID) }
-        let reserved = try RecordModel(name: "tests.Reserved", table: "asyncdash_locks", columns: [.init("task_name", .text)])
-        await #expect(throws: SQLiteStoreError.self) { try await store.prepare(reserved) }
-        let cased = try RecordModel(name: "tests.Cased", table: "cased", columns: [.init("task_name", .text), .init("Task_Name", .text)])
-        await #expect(throws: SQLiteStoreError.self) { try await store.prepare(cased) }
+    @Test func modelsWithNamesSQLiteCannotHoldAreRejectedWhenDeclared() throws {
+        // RecordModel refuses them up front, so no store (and no config) ever sees them.
+        #expect(throws: RecordModelError.self) {
+            try RecordModel(name: "tests.WithID", table: "with_id", columns: [.init("task_name", .text), .init("id", .integer)])
+        }
+        #expect(throws: RecordModelError.self) {
+            try RecordModel(name: "tests.Reserved", table: "asyncdash_locks", columns: [.init("task_name", .text)])
+        }
+        #expect(throws: RecordModelError.self) {
+            try RecordModel(name: "tests.Cased", table: "cased", columns: [.init("task_name", .text), .init("Task_Name", .text)])
+        }
     }
 
     @Test func listRejectsColumnsTheModelDoesNotHave() async throws {

@@ -37,9 +37,19 @@ public struct RecordModel: Sendable, Hashable {
         for identifier in [table] + columns.map(\.name) where !Self.isIdentifier(identifier) {
             throw RecordModelError(model: name, reason: "'\(identifier)' is not a valid SQL identifier (letters, digits and _, not starting with a digit)")
         }
+        let lowered = table.lowercased()
+        if lowered.hasPrefix("sqlite_") || lowered.hasPrefix("asyncdash_") || lowered == "grdb_migrations" {
+            throw RecordModelError(model: name, reason: "table name '\(table)' is reserved (sqlite_*, asyncdash_*, grdb_migrations)")
+        }
         var seen = Set<String>()
-        for column in columns where !seen.insert(column.name).inserted {
-            throw RecordModelError(model: name, reason: "column '\(column.name)' is declared twice")
+        for column in columns {
+            // SQL identifiers compare without case; `id` is the store's own row id.
+            if column.name.lowercased() == "id" {
+                throw RecordModelError(model: name, reason: "column name '\(column.name)' is reserved for the store's row id")
+            }
+            if !seen.insert(column.name.lowercased()).inserted {
+                throw RecordModelError(model: name, reason: "column '\(column.name)' is declared twice (names compare without case)")
+            }
         }
         guard let key = columns.first(where: { $0.name == keyColumn }) else {
             throw RecordModelError(model: name, reason: "the key column '\(keyColumn)' is not among its columns")

@@ -48,6 +48,12 @@ public actor MemoryRecordStore: RecordStore {
     }
 
     public func list(_ model: RecordModel, query: RecordQuery) async throws -> [Record] {
+        for column in Array(query.filters.keys) + [query.orderBy].compactMap({ $0 }) where model.column(column) == nil {
+            throw AsyncDashError(
+                .invalidArgument, value: column,
+                message: "'\(column)' is not a column of record model '\(model.name)'; its columns: \(model.columns.map(\.name).joined(separator: ", "))"
+            )
+        }
         let rows = (tables[model.table] ?? [:]).values.filter { row in
             query.filters.allSatisfy { column, value in row.record[column] == value }
         }

@@ -18,7 +18,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .memory:
             return .memory(clock: clock)
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asyncdash-tests-\(UUID().uuidString)")
+            let directory = TestFiles.runDirectory.appendingPathComponent(UUID().uuidString)
             return try .sqlite(path: directory.appendingPathComponent("test.sqlite").path, clock: clock)
         }
     }
@@ -59,3 +59,21 @@ extension ModelTrackingAsyncManager {
 }
 
 import Testing
+
+/// Temporary files of this test run: one directory per process, under which every SQLite test
+/// file lives. Directories of earlier runs whose process is gone are removed on first use.
+enum TestFiles {
+    static let runDirectory: URL = {
+        let temporary = FileManager.default.temporaryDirectory
+        let prefix = "asyncdash-test-run-"
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for entry in entries where entry.hasPrefix(prefix) {
+            if let pid = Int32(entry.dropFirst(prefix.count)), kill(pid, 0) != 0 {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(entry))
+            }
+        }
+        let directory = temporary.appendingPathComponent(prefix + String(getpid()))
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }()
+}

@@ -1,10 +1,10 @@
-import AsyncDash
+
 
 /// Writes a ``JSONValue`` as the same compact JSON text as ``JSONValue/jsonText`` (object keys
 /// sorted), straight into UTF-8 bytes.
 ///
 /// Every upsert writes its record's JSON columns; this avoids building the text scalar by scalar.
-enum SQLiteJSONWriter {
+enum JSONWriter {
     /// The JSON text of `value`, as UTF-8 bytes.
     static func bytes(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []

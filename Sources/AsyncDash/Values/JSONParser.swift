@@ -1,4 +1,4 @@
-import AsyncDash
+
 
 /// Reads the JSON text the store writes back into a ``JSONValue``, exactly.
 ///
@@ -6,7 +6,7 @@ import AsyncDash
 /// this parser keeps a number with a fraction or exponent a `.double`, so a value read back equals
 /// the value written (as with the memory store). It is also several times faster, which matters
 /// because every upsert reads the record's JSON columns.
-struct SQLiteJSONParser {
+struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
@@ -20,7 +20,7 @@ struct SQLiteJSONParser {
 
     /// Parses UTF-8 `bytes`, or returns `nil` when they are not one JSON value.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
-        var parser = SQLiteJSONParser(bytes: bytes)
+        var parser = JSONParser(bytes: bytes)
         guard let value = try? parser.value() else { return nil }
         parser.skipWhitespace()
         return parser.index == bytes.count ? value : nil
