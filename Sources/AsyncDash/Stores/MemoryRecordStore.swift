@@ -20,8 +20,7 @@ public actor MemoryRecordStore: RecordStore {
         key: String,
         _ update: @escaping @Sendable (inout Record, Bool) -> Void
     ) async throws -> Record {
-        var table = tables[model.table] ?? [:]
-        let existing = table[key]
+        let existing = tables[model.table]?[key]
         var record = existing?.record ?? Record([model.keyColumn: .text(key)])
         update(&record, existing == nil)
         record[model.keyColumn] = .text(key)
@@ -38,8 +37,8 @@ public actor MemoryRecordStore: RecordStore {
             nextSequence += 1
             sequence = nextSequence
         }
-        table[key] = Row(sequence: sequence, record: record)
-        tables[model.table] = table
+        // Mutate the table in place: copying it out and back would make every write O(records).
+        tables[model.table, default: [:]][key] = Row(sequence: sequence, record: record)
         return record
     }
 
