@@ -59,13 +59,31 @@ public final class SQLiteStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try SQLiteSchema.migrate(SQLiteSchema.coordinationMigrator, pool)
+        let pool = try Self.open(path: path, configuration: configuration, patience: options.busyTimeout)
         self.path = path
         self.options = options
         self.pool = pool
         self.clock = clock
         self.batcher = SQLiteWriteBatcher(pool: pool, maximumBatchSize: options.maximumBatchSize)
+    }
+
+    /// Opens the pool and runs the coordination migrations, retrying while another process holds
+    /// the file: switching a new file to WAL mode takes an exclusive lock that SQLite's busy
+    /// handler does not wait for, so two processes creating one file at once would otherwise fail.
+    private static func open(path: String, configuration: Configuration, patience: Duration) throws -> DatabasePool {
+        let deadline = ContinuousClock.now + patience
+        var pause = 5.0
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try SQLiteSchema.migrate(SQLiteSchema.coordinationMigrator, pool)
+                return pool
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                guard ContinuousClock.now < deadline else { throw error }
+                usleep(UInt32(pause * Double.random(in: 500...1500)))  // pause ms, jittered
+                pause = min(pause * 2, 200)
+            }
+        }
     }
 
     /// Opens the store a `sqlite:` URL names (see ``parse(url:)``).

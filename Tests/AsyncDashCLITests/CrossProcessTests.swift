@@ -31,6 +31,22 @@ struct CrossProcessTests {
         }
     }
 
+    @Test func processesCreatingOneNewFileAtOnceAllSucceed() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            for round in 0..<5 {
+                let environment = ["ASYNCDASH_STORE": cli.sqliteURL("fresh-\(round).sqlite")]
+                async let a = cli.run(["migrate"], environment: environment)
+                async let b = cli.run(["locks", "reserve", "--task", "T\(round)", "book:1"], environment: environment)
+                async let c = cli.run(["emit", "create", "--task", "E\(round)"], environment: environment)
+                async let d = cli.run(["list", "--json"], environment: environment)
+                for result in try await [a, b, c, d] {
+                    #expect(result.exitCode == 0, "round \(round): \(result)")
+                }
+            }
+        }
+    }
+
     @Test func concurrentReservationsOfOneObjectHaveOneWinner() async throws {
         try await withHarness { cli in
             try cli.copyShippedConfig()
