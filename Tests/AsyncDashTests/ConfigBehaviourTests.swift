@@ -12,7 +12,7 @@ struct ConfigBehaviourTests {
     @Test(arguments: Backend.allCases)
     func aConfigDeclaredManagerBehavesAsDeclared(_ backend: Backend) async throws {
         let lines = CapturedLines()
-        let logger = Logger(label: "test") { _ in CapturingHandler(lines: lines) }
+        let logger = lines.logger()
         let resolved = try ConfigResolver.parse("""
             STORE: memory
             MODELS:
@@ -115,25 +115,5 @@ struct ConfigBehaviourTests {
                                                 file: "c.yaml", registry: registry)
         #expect(resolved.defaultManager.entry.typeName.contains("AppManager"))
         #expect(resolved.defaultManager.entry.isModelTracking)
-    }
-}
-
-/// Lines logged through ``CapturingHandler``.
-final class CapturedLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-struct CapturingHandler: LogHandler {
-    let lines: CapturedLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        lines.append("\(level) \(message)")
     }
 }

@@ -51,32 +51,6 @@ private func docTemporaryConfig(_ text: String) throws -> String {
     return path
 }
 
-/// Log lines captured from a `Logger`, for observers and hooks that log.
-private final class DocLogLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
-
-    /// A logger whose lines land here.
-    func logger() -> Logger {
-        Logger(label: "docs") { _ in DocLogHandler(lines: self) }
-    }
-}
-
-private struct DocLogHandler: LogHandler {
-    let lines: DocLogLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        let pairs = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        lines.append("\(event.level) \(event.message) \(pairs)")
-    }
-}
-
 @Suite("Documentation examples")
 struct DocumentationExampleTests {
     @Test
@@ -298,7 +272,7 @@ struct DocumentationExampleTests {
 
     @Test
     func subclassingAManagerArticle() async throws {
-        let lines = DocLogLines()
+        let lines = CapturedLines()
         var registry = Registry.standard
         registry.register(recordModel: try docImportRecordModel())
         registry.register(DocImportAsyncManager.self, as: "myapp.async_manager.ImportAsyncManager")
@@ -347,7 +321,7 @@ struct DocumentationExampleTests {
 
     @Test
     func declaringAManagerInConfigArticle() async throws {
-        let lines = DocLogLines()
+        let lines = CapturedLines()
         var registry = Registry.standard
         registry.registerSample()
         let resolved = try ConfigResolver.parse(docDeclaredConfig, file: "config.yaml", registry: registry, logger: lines.logger())

@@ -9,17 +9,7 @@ extension ConfigLoader {
         var declaration = ManagerDeclaration(name: Located("ASYNC_MANAGER_DEFAULT", at: reader.location(node)))
         declaration.base = config.defaultManager.base
         for (key, keyNode, value) in members {
-            switch key {
-            case "manager_class": declaration.base = reader.dottedName(value, "ASYNC_MANAGER_DEFAULT.manager_class")
-            case "fallback": declaration.fallback = reader.dottedName(value, "ASYNC_MANAGER_DEFAULT.fallback")
-            case "config": readManagerConfig(value, what: "ASYNC_MANAGER_DEFAULT.config", into: &declaration, reader: &reader)
-            default:
-                if managerConfigKeys.contains(key) {
-                    readManagerConfigKey(key, value, what: "ASYNC_MANAGER_DEFAULT", into: &declaration, reader: &reader)
-                } else {
-                    reader.unknownKey(key, at: keyNode, in: "ASYNC_MANAGER_DEFAULT", valid: ["manager_class", "fallback", "config"] + managerConfigKeys)
-                }
-            }
+            readManagerMember(key, keyNode, value, baseKey: "manager_class", what: "ASYNC_MANAGER_DEFAULT", into: &declaration, reader: &reader)
         }
         config.defaultManager = declaration
     }
@@ -31,22 +21,31 @@ extension ConfigLoader {
             var declaration = ManagerDeclaration(name: dotted)
             guard let members = reader.mapping(value, "MANAGERS.\(name)") else { continue }
             for (key, keyNode, member) in members {
-                switch key {
-                case "base": declaration.base = reader.dottedName(member, "MANAGERS.\(name).base")
-                case "fallback": declaration.fallback = reader.dottedName(member, "MANAGERS.\(name).fallback")
-                case "config": readManagerConfig(member, what: "MANAGERS.\(name).config", into: &declaration, reader: &reader)
-                default:
-                    if managerConfigKeys.contains(key) {
-                        readManagerConfigKey(key, member, what: "MANAGERS.\(name)", into: &declaration, reader: &reader)
-                    } else {
-                        reader.unknownKey(key, at: keyNode, in: "MANAGERS.\(name)", valid: ["base", "fallback", "config"] + managerConfigKeys)
-                    }
-                }
+                readManagerMember(key, keyNode, member, baseKey: "base", what: "MANAGERS.\(name)", into: &declaration, reader: &reader)
             }
             if declaration.base == nil {
                 reader.error("MANAGERS.\(name) needs a base: the dotted name of a registered manager (e.g. asyncdash.ModelTrackingAsyncManager)", at: nameNode)
             }
             config.managers.append(declaration)
+        }
+    }
+
+    /// One member of a manager declaration: its base (`manager_class` or `base`), `fallback`,
+    /// `config`, or a manager-config key written inline.
+    private static func readManagerMember(
+        _ key: String, _ keyNode: Node, _ value: Node, baseKey: String, what: String,
+        into declaration: inout ManagerDeclaration, reader: inout YAMLReader
+    ) {
+        switch key {
+        case baseKey: declaration.base = reader.dottedName(value, "\(what).\(key)")
+        case "fallback": declaration.fallback = reader.dottedName(value, "\(what).fallback")
+        case "config": readManagerConfig(value, what: "\(what).config", into: &declaration, reader: &reader)
+        default:
+            if managerConfigKeys.contains(key) {
+                readManagerConfigKey(key, value, what: what, into: &declaration, reader: &reader)
+            } else {
+                reader.unknownKey(key, at: keyNode, in: what, valid: [baseKey, "fallback", "config"] + managerConfigKeys)
+            }
         }
     }
 

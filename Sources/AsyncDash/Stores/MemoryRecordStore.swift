@@ -24,12 +24,7 @@ public actor MemoryRecordStore: RecordStore {
         var record = existing?.record ?? Record([model.keyColumn: .text(key)])
         update(&record, existing == nil)
         record[model.keyColumn] = .text(key)
-        if let unknown = record.values.keys.sorted().first(where: { model.column($0) == nil }) {
-            throw AsyncDashError(
-                .invalidArgument, value: unknown,
-                message: "'\(unknown)' is not a column of record model '\(model.name)'; its columns: \(model.columns.map(\.name).joined(separator: ", "))"
-            )
-        }
+        try Self.requireColumns(record.values.keys.sorted(), of: model)
         let sequence: Int
         if let existing {
             sequence = existing.sequence
@@ -47,12 +42,7 @@ public actor MemoryRecordStore: RecordStore {
     }
 
     public func list(_ model: RecordModel, query: RecordQuery) async throws -> [Record] {
-        for column in Array(query.filters.keys) + [query.orderBy].compactMap({ $0 }) where model.column(column) == nil {
-            throw AsyncDashError(
-                .invalidArgument, value: column,
-                message: "'\(column)' is not a column of record model '\(model.name)'; its columns: \(model.columns.map(\.name).joined(separator: ", "))"
-            )
-        }
+        try Self.requireColumns(Array(query.filters.keys) + [query.orderBy].compactMap { $0 }, of: model)
         let rows = (tables[model.table] ?? [:]).values.filter { row in
             query.filters.allSatisfy { column, value in row.record[column] == value }
         }
@@ -70,6 +60,15 @@ public actor MemoryRecordStore: RecordStore {
     @discardableResult
     public func delete(_ model: RecordModel, key: String) async throws -> Bool {
         tables[model.table]?.removeValue(forKey: key) != nil
+    }
+
+    /// Fails on the first of `columns` that `model` does not have: nothing is dropped silently.
+    private static func requireColumns(_ columns: [String], of model: RecordModel) throws {
+        guard let unknown = columns.first(where: { model.column($0) == nil }) else { return }
+        throw AsyncDashError(
+            .invalidArgument, value: unknown,
+            message: "'\(unknown)' is not a column of record model '\(model.name)'; its columns: \(model.columns.map(\.name).joined(separator: ", "))"
+        )
     }
 
     private static func less(_ a: RecordValue, _ b: RecordValue) -> Bool? {
