@@ -10,7 +10,7 @@
 public struct AsyncDashError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, as an open set of codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String, Sendable { case invalidTaskName, conflict, invalidArgument, notFound }
+        private enum Value: String, Sendable { case invalidTaskName, conflict, invalidArgument, notFound, duplicateTask }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
@@ -22,6 +22,8 @@ public struct AsyncDashError: Error, CustomStringConvertible, Sendable {
         public static let invalidArgument = Code(.invalidArgument)
         /// The named thing does not exist.
         public static let notFound = Code(.notFound)
+        /// A task of that name is already active (queued or running).
+        public static let duplicateTask = Code(.duplicateTask)
 
         public var description: String { value.rawValue }
     }

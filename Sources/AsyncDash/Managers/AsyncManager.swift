@@ -19,6 +19,8 @@ import Logging
 /// keep to `let` properties.
 open class AsyncManager: @unchecked Sendable {
     public let context: ManagerContext
+    /// Holds a launched job back until its `create` was emitted (see `LaunchGate`).
+    let launchGate = LaunchGate()
 
     /// Builds the manager from its context. Subclasses override to validate their configuration.
     public required init(context: ManagerContext) throws {

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+
+/// The launch and finish steps shared by ``AsyncManager/runTask(_:args:taskName:locking:user:affected:)``
+/// (no queue) and the queue path (``AsyncManager/launchAsyncTask(_:args:taskName:locking:user:affected:queue:)``
+/// then ``AsyncManager/runJob(_:)``).
+extension AsyncManager {
+    /// How one execution of a task function ended.
+    enum TaskExecution: Sendable {
+        case succeeded(JSONValue)
+        case failed(String)
+        case cancelled
+    }
+
+    /// Steps 2–6 of DESIGN §2 for `name` (already validated): locks all-or-nothing, the progress
+    /// entry, `enqueue` (rolled back with locks and progress when it throws), the active set, `create`.
+    /// The task's job is held back (``LaunchGate``) until `create` has been emitted.
+    func beginTask(
+        _ name: String,
+        function: TaskFunction,
+        args: JSONValue,
+        locking objects: [ObjectRef],
+        user: JSONValue?,
+        affected: JSONValue?,
+        enqueue: () async throws -> Void
+    ) async throws {
+        try await reserveConflictLocks(for: name, objects: objects)
+        await launchGate.close(name)
+        do {
+            try await stores.coordination.setProgress(.text("Task queued"), for: name, ttl: settings.progressTTL)
+            try await enqueue()
+        } catch {
+            await launchGate.open(name)
+            // A duplicate's locks and progress entry are those of the task already queued: keep them.
+            if let queueError = error as? TaskQueueError, queueError.code == .duplicate { throw error }
+            do {
+                _ = try await releaseConflictLocks(for: name)
+                _ = try await stores.coordination.deleteProgress(for: name)
+            } catch let rollbackError {
+                logger.error("could not roll back a failed launch; its locks and progress expire by TTL",
+                             metadata: ["task": "\(name)", "error": "\(rollbackError)"])
+            }
+            throw error
+        }
+        do {
+            try await registerActiveTask(name)
+        } catch {
+            // The job is queued and will finish (and leave the active set) on its own.
+            logger.error("could not register a queued task as active", metadata: ["task": "\(name)", "error": "\(error)"])
+        }
+        let affectedValue = affected ?? (objects.isEmpty ? nil : .array(objects.map { .string($0.lockKey) }))
+        var positional: JSONValue?
+        var keyword: JSONValue?
+        if case .array = args { positional = args } else { keyword = args }
+        await emit(LifecycleEvent(
+            .create, task: name, status: .pending, message: "Task queued", user: user, affected: affectedValue,
+            args: positional, kwargs: keyword,
+            extra: ["function": .string(function.name), "max_attempts": .int(function.retry.maxAttempts)]
+        ))
+        await launchGate.open(name)
+    }
+
+    /// The context a task function of `name` runs with: progress through ``updateProgress(_:_:)``,
+    /// descendant locks through ``reserveConflictLocks(for:objects:)``.
+    func makeTaskContext(_ name: String, attempt: Int, maxAttempts: Int) -> TaskContext {
+        TaskContext(
+            taskName: name, attempt: attempt, maxAttempts: maxAttempts,
+            report: { [self] progress in try await self.updateProgress(name, progress) },
+            registerLocks: { [self] objects in try await self.reserveConflictLocks(for: name, objects: objects) }
+        )
+    }
+
+    /// Runs `function` with `context` bound as ``TaskContext/current``. A throw while the Swift task
+    /// is cancelled (or a `CancellationError`) counts as cancelled; a return counts as success even
+    /// when cancellation came too late to stop the work.
+    func execute(_ function: TaskFunction, args: JSONValue, context: TaskContext) async -> TaskExecution {
+        do {
+            let result = try await context.bind { try await function.run(args, context) }
+            return .succeeded(result)
+        } catch {
+            if Task.isCancelled || error is CancellationError { return .cancelled }
+            let description = "\(error)"
+            return .failed(description.isEmpty ? "Task failed" : description)
+        }
+    }
+
+    /// The end of a task: leave the active set, release its locks, delete its progress entry, then
+    /// emit `complete` (result), `fail` (status failed, the error) or `fail` with status `cancelled`,
+    /// then `cleanup`.
+    func finishTask(_ name: String, _ execution: TaskExecution, attempt: Int = 1, maxAttempts: Int = 1) async {
+        await releaseTaskState(name)
+        let attempts: [String: JSONValue] = ["attempt": .int(attempt), "max_attempts": .int(maxAttempts)]
+        switch execution {
+        case .succeeded(let result):
+            await emit(LifecycleEvent(.complete, task: name, status: .success, message: "Task completed", result: result, extra: attempts))
+        case .failed(let message):
+            await emit(LifecycleEvent(.fail, task: name, status: .failed, message: message, result: ["error": .string(message)], extra: attempts))
+        case .cancelled:
+            await emit(LifecycleEvent(.fail, task: name, status: .cancelled, message: "Task cancelled",
+                                      extra: attempts.merging(["cancelled": true]) { a, _ in a }))
+        }
+        await emit(LifecycleEvent(.cleanup, task: name, message: ""))
+    }
+
+    /// Releases what a finished task held; a store error here is logged, never thrown, because the
+    /// locks expire by TTL anyway and the outcome must still be recorded.
+    private func releaseTaskState(_ name: String) async {
+        do {
+            _ = try await unregisterActiveTask(name)
+            _ = try await releaseConflictLocks(for: name)
+            _ = try await stores.coordination.deleteProgress(for: name)
+        } catch {
+            logger.error("could not release a finished task's locks or progress; they expire by TTL", metadata: ["task": "\(name)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/// A queue that runs jobs in this process, at most ``concurrency`` at a time, first in first out.
+///
+/// Nothing survives the process: use it for `serve`, tests and single-process apps. A job that
+/// its runner says to retry waits out the backoff delay, then joins the back of the queue.
+///
+/// ```swift
+/// let queue = InProcessTaskQueue(runner: manager, concurrency: 4)
+/// let launch = try await manager.launchAsyncTask("sample.tasks.long_running", args: ["seconds": 60], queue: queue)
+/// await queue.cancel(launch.taskName)       // the record ends `cancelled`, then `cleanup`
+/// _ = await queue.waitUntilIdle(timeout: .seconds(10))
+/// ```
+///
+/// ``close()`` makes later enqueues throw ``TaskQueueError`` (``TaskQueueError/Code/closed``);
+/// jobs already accepted still run.
+public actor InProcessTaskQueue: TaskQueue {
+    /// The most jobs running at once.
+    public let concurrency: Int
+    private let runner: any TaskJobRunner
+    private var queued: [TaskJob] = []
+    private var running: [String: Task<Void, Never>] = [:]
+    private var waiting: [String: (job: TaskJob, timer: Task<Void, Never>)] = [:]
+    private var closed = false
+    private var cancelRequested: Set<String> = []
+
+    /// - Precondition: `concurrency ≥ 1` (a programmer error).
+    public init(runner: any TaskJobRunner, concurrency: Int = 4) {
+        precondition(concurrency >= 1, "an in-process queue needs a concurrency of at least 1")
+        self.runner = runner
+        self.concurrency = concurrency
+    }
+
+    public func enqueue(_ job: TaskJob) throws {
+        if closed {
+            throw TaskQueueError(.closed, taskName: job.taskName, message: "the queue is closed; task '\(job.taskName)' was not queued")
+        }
+        if knows(job.taskName) {
+            throw TaskQueueError(.duplicate, taskName: job.taskName, message: "task '\(job.taskName)' is already queued or running")
+        }
+        queued.append(job)
+        pump()
+    }
+
+    @discardableResult
+    public func cancel(_ taskName: String) async -> Bool {
+        if let task = running[taskName] {
+            cancelRequested.insert(taskName)
+            task.cancel()
+            return true
+        }
+        let job: TaskJob
+        if let index = queued.firstIndex(where: { $0.taskName == taskName }) {
+            job = queued.remove(at: index)
+        } else if let entry = waiting.removeValue(forKey: taskName) {
+            entry.timer.cancel()
+            job = entry.job
+        } else {
+            return false
+        }
+        await runner.finishCancelledJob(job)
+        return true
+    }
+
+    /// Refuses every later enqueue; accepted jobs still run.
+    public func close() { closed = true }
+
+    /// Whether later enqueues are refused.
+    public var isClosed: Bool { closed }
+
+    /// How many jobs are queued, running, and waiting to retry.
+    public var counts: (queued: Int, running: Int, waiting: Int) { (queued.count, running.count, waiting.count) }
+
+    /// Whether the queue holds no job at all.
+    public var isIdle: Bool { queued.isEmpty && running.isEmpty && waiting.isEmpty }
+
+    /// Whether the queue holds a job of `taskName`.
+    public func knows(_ taskName: String) -> Bool {
+        running[taskName] != nil || waiting[taskName] != nil || queued.contains { $0.taskName == taskName }
+    }
+
+    /// Waits until the queue is idle or `timeout` has passed; returns whether it is idle.
+    public func waitUntilIdle(timeout: Duration = .seconds(30)) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while !isIdle && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return isIdle
+    }
+
+    private func pump() {
+        while running.count < concurrency, !queued.isEmpty {
+            let job = queued.removeFirst()
+            let runner = self.runner
+            running[job.taskName] = Task {
+                let outcome = await runner.runJob(job)
+                await self.ended(job, outcome)
+            }
+        }
+    }
+
+    private func ended(_ job: TaskJob, _ outcome: TaskJobOutcome) async {
+        let cancelled = cancelRequested.remove(job.taskName) != nil
+        if case .retry = outcome, cancelled {
+            await runner.finishCancelledJob(job)  // cancelled after its last attempt failed: no retry
+            running[job.taskName] = nil
+            pump()
+            return
+        }
+        running[job.taskName] = nil
+        if case .retry(let delay) = outcome {
+            let next = job.nextAttempt
+            waiting[job.taskName] = (next, Task {
+                do { try await Task.sleep(for: delay) } catch { return }
+                self.wake(next)
+            })
+        }
+        pump()
+    }
+
+    private func wake(_ job: TaskJob) {
+        guard waiting.removeValue(forKey: job.taskName) != nil else { return }  // cancelled meanwhile
+        queued.append(job)
+        pump()
+    }
+}
