@@ -13,7 +13,7 @@ public struct AsyncDashCommand: AsyncParsableCommand {
             """,
         subcommands: [
             CheckConfigCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
-            LocksCommand.self, MigrateCommand.self, DemoCommand.self, BenchCommand.self,
+            LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self, BenchCommand.self,
         ]
     )
 

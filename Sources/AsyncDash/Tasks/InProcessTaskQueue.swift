@@ -1,3 +1,5 @@
+import Foundation
+
 /// A queue that runs jobs in this process, at most ``concurrency`` at a time, first in first out.
 ///
 /// Nothing survives the process: use it for `serve`, tests and single-process apps. A job that
@@ -21,6 +23,8 @@ public actor InProcessTaskQueue: TaskQueue {
     private var waiting: [String: (job: TaskJob, timer: Task<Void, Never>)] = [:]
     private var closed = false
     private var cancelRequested: Set<String> = []
+    /// When each running job was handed to its worker (read by clean-up, `InProcessTaskQueue+Inspector.swift`).
+    private(set) var runningSince: [String: Date] = [:]
 
     /// - Precondition: `concurrency ≥ 1` (a programmer error).
     public init(runner: any TaskJobRunner, concurrency: Int = 4) {
@@ -90,6 +94,7 @@ public actor InProcessTaskQueue: TaskQueue {
         while running.count < concurrency, !queued.isEmpty {
             let job = queued.removeFirst()
             let runner = self.runner
+            runningSince[job.taskName] = Date()
             running[job.taskName] = Task {
                 let outcome = await runner.runJob(job)
                 await self.ended(job, outcome)
@@ -98,6 +103,7 @@ public actor InProcessTaskQueue: TaskQueue {
     }
 
     private func ended(_ job: TaskJob, _ outcome: TaskJobOutcome) async {
+        runningSince[job.taskName] = nil
         let cancelled = cancelRequested.remove(job.taskName) != nil
         if case .retry = outcome, cancelled {
             await runner.finishCancelledJob(job)  // cancelled after its last attempt failed: no retry

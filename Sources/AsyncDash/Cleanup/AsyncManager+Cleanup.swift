@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+
+extension AsyncManager {
+    /// Reconciles the active set with `queue` and cleans up what no worker will finish — the seed's
+    /// `cleanup_completed_tasks()` (`asyncdash cleanup`, and every `CLEANUP_SCHEDULE_INTERVAL` in
+    /// `serve` and `worker`).
+    ///
+    /// Each active task is looked up in `queue` (``TaskQueueInspector/state(of:)``):
+    /// - unknown to the queue (or `queue` is `nil`: no live queue in this process) → cleaned,
+    ///   reason ``CleanupSummary/Reason/missing``;
+    /// - finished → cleaned, ``CleanupSummary/Reason/finished``;
+    /// - running for longer than `MAX_TASK_DURATION` (measured with `clock`) → cleaned,
+    ///   ``CleanupSummary/Reason/exceededMaxDuration``; the job itself is not stopped (the
+    ///   inspector is read-only): if it ever ends, its own `complete` or `fail` is recorded as usual;
+    /// - running within `MAX_TASK_DURATION` → skipped, "still running"; queued or waiting to
+    ///   retry → skipped, "queued".
+    ///
+    /// Cleaning a task releases its conflict locks, deletes its progress entry, removes it from the
+    /// active set and calls ``cleanupDashboardData(_:)``. Then, unless the task is known to have
+    /// ended (a ``ModelTrackingAsyncManager`` reads its record's status; the base manager trusts
+    /// the queue's `finished`), `fail` is emitted with status `failed` and the message
+    /// "Cleaned up (REASON); the task's outcome was never recorded" — so a lost task does not stay
+    /// "pending" forever, and a terminal status is never overwritten. Last, `cleanup` is emitted
+    /// (no status, no message; `extra["cleanup_reason"]` carries the reason), which marks a
+    /// record `cleaned_up`. A task whose clean-up hits a store error is skipped with the error as
+    /// its reason and stays active for the next run.
+    ///
+    /// ```swift
+    /// let queue = InProcessTaskQueue(runner: manager)
+    /// let summary = try await manager.cleanupCompletedTasks(queue: queue)
+    /// print(summary.humanReadable)   // Examined 3 active tasks; cleaned 1 (…); skipped 2
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - queue: The queue whose workers run this manager's tasks, or `nil` when none lives in
+    ///     this process (every active task then counts as missing).
+    ///   - clock: The current time, compared with when a worker started a task.
+    /// - Throws: A store error reading the active set (nothing was cleaned then).
+    public func cleanupCompletedTasks(
+        queue: (any TaskQueueInspector)?,
+        clock: any AsyncDashClock = SystemClock()
+    ) async throws -> CleanupSummary {
+        let active = try await activeTasks()
+        var summary = CleanupSummary(activeTasks: active.count)
+        let now = clock.now()
+        for name in active {
+            let state = await queue?.state(of: name)
+            let reason: String
+            switch state {
+            case nil:
+                reason = CleanupSummary.Reason.missing
+            case .finished?:
+                reason = CleanupSummary.Reason.finished
+            case .queued?:
+                summary.skipped[name] = CleanupSummary.Reason.queued
+                continue
+            case .running(let since)?:
+                guard now.timeIntervalSince(since) > settings.maxTaskDuration.timeInterval else {
+                    summary.skipped[name] = CleanupSummary.Reason.stillRunning
+                    continue
+                }
+                reason = CleanupSummary.Reason.exceededMaxDuration
+            }
+            do {
+                summary.cleaned[name] = try await cleanUpTask(name, reason: reason, queueFinished: state == .finished)
+            } catch {
+                logger.error("could not clean up a task; it stays active", metadata: ["task": "\(name)", "error": "\(error)"])
+                summary.skipped[name] = "clean-up failed: \(error)"
+            }
+        }
+        return summary
+    }
+
+    /// Releases what `name` holds and records its clean-up (see ``cleanupCompletedTasks(queue:clock:)``).
+    private func cleanUpTask(_ name: String, reason: String, queueFinished: Bool) async throws -> CleanupSummary.Cleaned {
+        let tracking = self as? ModelTrackingAsyncManager
+        let ended = try await tracking?.recordHasEnded(name) ?? queueFinished
+        let locks = try await releaseConflictLocks(for: name).count
+        let progress = try await stores.coordination.deleteProgress(for: name) ? 1 : 0
+        try await unregisterActiveTask(name)
+        var records = try await cleanupDashboardData(name)
+        let extra: [String: JSONValue] = ["cleanup_reason": .string(reason)]
+        if !ended {
+            let message = "Cleaned up (\(reason)); the task's outcome was never recorded"
+            await emit(LifecycleEvent(.fail, task: name, status: .failed, message: message, result: ["error": .string(message)], extra: extra))
+        }
+        let outcome = await emit(LifecycleEvent(.cleanup, task: name, extra: extra))
+        if tracking != nil, outcome.hookError == nil { records += 1 }
+        return CleanupSummary.Cleaned(reason: reason, conflictLockKeys: locks, progressEntries: progress, dashboardRecords: records)
+    }
+}
+
+extension ModelTrackingAsyncManager {
+    /// Whether the task's record has a terminal status; `nil` when the model maps no status column.
+    func recordHasEnded(_ taskName: String) async throws -> Bool? {
+        guard let column = resolvedFieldMap["status"] else { return nil }
+        guard let record = try await record(for: taskName) else { return false }
+        return record[column.name].text.flatMap(TaskStatus.init(parsing:))?.isTerminal ?? false
+    }
+}

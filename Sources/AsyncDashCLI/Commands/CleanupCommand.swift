@@ -1,0 +1,43 @@
+import ArgumentParser
+import AsyncDash
+
+/// `asyncdash cleanup [--json]`: the seed's `pcrud_cleanup_async` — clean up active tasks no
+/// worker will finish and print the summary.
+///
+/// ```text
+/// $ asyncdash cleanup
+/// Examined 1 active task; cleaned 1 (locks released 2, progress entries 1, records 1); skipped 0
+///   cleaned import-41: missing from the queue (locks 2, progress entries 1, records 1)
+/// ```
+struct CleanupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cleanup",
+        abstract: "Clean up active tasks no worker will finish: release their locks and progress, mark their records cleaned_up.",
+        discussion: """
+            Runs cleanupCompletedTasks on the configured store. No task queue lives in this process, so \
+            every task in the active set counts as missing from the queue and is cleaned: its conflict \
+            locks are released, its progress entry deleted, and its record marked cleaned_up (and failed, \
+            when it had not ended). Run it when no serve or worker process is running tasks on the same \
+            store (they clean up on their own every CLEANUP_SCHEDULE_INTERVAL, against their live queue).
+            Prints a readable summary, or with --json powercrud's summary shape: \
+            {"active_tasks": N, "cleaned": {NAME: {"reason", "conflict_lock_keys", "progress_entries", \
+            "dashboard_records"}}, "skipped": {NAME: REASON}}.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("The manager to clean up with (default ASYNC_MANAGER_DEFAULT).", valueName: "dotted-name"))
+    var manager: String?
+
+    @Flag(help: "Print the summary as JSON: active_tasks, cleaned (reason and counts per task), skipped (reason per task).")
+    var json = false
+
+    func run() async throws {
+        let runtime = try CLIRuntime(global)
+        let stores = try runtime.openStores()
+        let manager = try await runtime.manager(named: manager, stores: stores)
+        let summary = try await manager.cleanupCompletedTasks(queue: nil)
+        Output.line(json ? summary.json.prettyJSONText : summary.humanReadable)
+    }
+}
