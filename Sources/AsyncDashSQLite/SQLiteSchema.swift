@@ -12,6 +12,7 @@ enum SQLiteSchema {
     static let progress = "asyncdash_progress"
     static let activeTasks = "asyncdash_active_tasks"
     static let deadLetters = "asyncdash_dead_letters"
+    static let jobs = "asyncdash_jobs"
 
     /// The record-table column SQLite numbers rows with (insertion order).
     static let rowIDColumn = "id"
@@ -60,6 +61,7 @@ enum SQLiteSchema {
                     DROP INDEX IF EXISTS \(progress)_expires_at;
                     """)
         }
+        migrator.registerMigration("asyncdash.coordination.v3.jobs", migrate: createJobsTable)
         return migrator
     }
 
@@ -127,7 +129,7 @@ enum SQLiteSchema {
     /// Checks that `model` can be stored: no column named like the row id, no two columns whose
     /// names differ only in case (SQLite names are case-insensitive), no reserved table name.
     static func validate(_ model: RecordModel) throws {
-        let reservedTables = [locks, progress, activeTasks, deadLetters, "grdb_migrations"]
+        let reservedTables = [locks, progress, activeTasks, deadLetters, jobs, "grdb_migrations"]
         let lowerTable = model.table.lowercased()
         if reservedTables.contains(lowerTable) || lowerTable.hasPrefix("sqlite_") {
             throw SQLiteStoreError(

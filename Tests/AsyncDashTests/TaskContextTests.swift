@@ -70,7 +70,7 @@ struct TaskContextTests {
     func aHandBuiltContextStillReportsProgressAndIgnoresDescendantLocks() async throws {
         let reports = Reports()
         let context = TaskContext(taskName: "unit") { progress in await reports.add(progress) }
-        try await SampleTasks.updateItems.run(["count": 2], context)
+        _ = try await SampleTasks.updateItems.run(["count": 2], context)
         try await context.registerDescendantConflicts([ObjectRef(model: "book", id: "1")])
         #expect(await reports.all.count == 2)
         #expect(context.attempt == 1 && context.maxAttempts == 1)

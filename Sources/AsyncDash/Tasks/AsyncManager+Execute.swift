@@ -86,13 +86,16 @@ extension AsyncManager {
 
     /// The end of a task: leave the active set, release its locks, delete its progress entry, then
     /// emit `complete` (result), `fail` (status failed, the error) or `fail` with status `cancelled`,
-    /// then `cleanup`.
-    func finishTask(_ name: String, _ execution: TaskExecution, attempt: Int = 1, maxAttempts: Int = 1) async {
+    /// then `cleanup`. A task a durable queue recovered from a lost worker (`recovered` > 0) says so:
+    /// `extra` carries `recovered`, and the success message reads "Task completed (recovered after worker lost)".
+    func finishTask(_ name: String, _ execution: TaskExecution, attempt: Int = 1, maxAttempts: Int = 1, recovered: Int = 0) async {
         await releaseTaskState(name)
-        let attempts: [String: JSONValue] = ["attempt": .int(attempt), "max_attempts": .int(maxAttempts)]
+        var attempts: [String: JSONValue] = ["attempt": .int(attempt), "max_attempts": .int(maxAttempts)]
+        if recovered > 0 { attempts["recovered"] = .int(recovered) }
         switch execution {
         case .succeeded(let result):
-            await emit(LifecycleEvent(.complete, task: name, status: .success, message: "Task completed", result: result, extra: attempts))
+            let message = recovered > 0 ? "Task completed (recovered after worker lost)" : "Task completed"
+            await emit(LifecycleEvent(.complete, task: name, status: .success, message: message, result: result, extra: attempts))
         case .failed(let message):
             await emit(LifecycleEvent(.fail, task: name, status: .failed, message: message, result: ["error": .string(message)], extra: attempts))
         case .cancelled:

@@ -28,12 +28,16 @@ extension AsyncManager: TaskJobRunner {
             let context = makeTaskContext(job.taskName, attempt: job.attempt, maxAttempts: job.maxAttempts)
             execution = await execute(function, args: job.args, context: context)
         }
+        if case .cancelled = execution, JobHandBack.current?.isRequested == true {
+            await announceHandBack(job)
+            return .handedBack
+        }
         if case .failed(let message) = execution, job.attempt < job.maxAttempts, !Task.isCancelled {
             let delay = function.retry.delay(afterAttempt: job.attempt)
             await announceRetry(job, error: message, delay: delay)
             return .retry(after: delay)
         }
-        await finishTask(job.taskName, execution, attempt: job.attempt, maxAttempts: job.maxAttempts)
+        await finishTask(job.taskName, execution, attempt: job.attempt, maxAttempts: job.maxAttempts, recovered: job.recovered)
         switch execution {
         case .succeeded(let result): return .succeeded(result)
         case .failed(let message): return .failed(message)
@@ -45,6 +49,15 @@ extension AsyncManager: TaskJobRunner {
     public func finishCancelledJob(_ job: TaskJob) async {
         await launchGate.wait(job.taskName)
         await finishTask(job.taskName, .cancelled, attempt: job.attempt, maxAttempts: job.maxAttempts)
+    }
+
+    /// Records that a stopping worker gave the job back to its queue (status pending again).
+    private func announceHandBack(_ job: TaskJob) async {
+        let message = "Returned to the queue (worker stopping)"
+        await emit(LifecycleEvent(
+            .progress, task: job.taskName, status: .pending, message: message, progress: .text(message),
+            extra: ["attempt": .int(job.attempt), "max_attempts": .int(job.maxAttempts), "handed_back": true]
+        ))
     }
 
     private func announceRetry(_ job: TaskJob, error: String, delay: Duration) async {

@@ -12,14 +12,21 @@ public struct TaskJob: Sendable, Hashable {
     /// How many attempts the task may take in all (from the function's ``RetryPolicy``).
     public var maxAttempts: Int
     public var enqueuedAt: Date
+    /// How many times a durable queue took the job back from a worker that was lost
+    /// (``DurableTaskQueue/reclaimExpiredLeases(now:)``); 0 for a job that never was.
+    public var recovered: Int
 
-    public init(taskName: String, functionName: String, args: JSONValue, attempt: Int = 1, maxAttempts: Int = 1, enqueuedAt: Date = Date()) {
+    public init(
+        taskName: String, functionName: String, args: JSONValue, attempt: Int = 1, maxAttempts: Int = 1,
+        enqueuedAt: Date = Date(), recovered: Int = 0
+    ) {
         self.taskName = taskName
         self.functionName = functionName
         self.args = args
         self.attempt = attempt
         self.maxAttempts = maxAttempts
         self.enqueuedAt = enqueuedAt
+        self.recovered = recovered
     }
 
     /// The same job, one attempt later.
@@ -68,6 +75,10 @@ public enum TaskJobOutcome: Sendable, Hashable {
     case cancelled
     /// The function threw and may be tried again after the delay; nothing was released.
     case retry(after: Duration)
+    /// The run was interrupted to give the job back to its queue (a worker stopping, see
+    /// ``JobHandBack``): nothing was recorded as finished and nothing was released; the same
+    /// attempt runs again later.
+    case handedBack
 }
 
 /// A queue that refused a job.

@@ -1,0 +1,85 @@
+import Foundation
+
+/// A queue that outlives its processes: workers claim jobs with a lease, keep the lease by
+/// heartbeating, and a job whose worker stopped heartbeating is taken back
+/// (``reclaimExpiredLeases(now:)``). ``QueueWorker`` drives one.
+///
+/// Every method is atomic with respect to every other caller on the same queue, in this process
+/// or another: two workers never hold the same job. A `workerID` guards every change to a running
+/// job, so a worker whose lease was taken back cannot finish or requeue the job another worker now runs.
+///
+/// Implementations: `SQLiteTaskQueue` in `AsyncDashSQLite`.
+///
+/// ```swift
+/// let jobs = try await queue.claim(workerID: "w1", limit: 4, leaseTTL: .seconds(30))
+/// for job in jobs {
+///     let outcome = await manager.runJob(job)
+///     try await queue.finish(taskName: job.taskName, workerID: "w1", outcome: outcome)
+/// }
+/// ```
+public protocol DurableTaskQueue: TaskQueue {
+    /// Takes up to `limit` queued jobs whose not-before time has passed, oldest first, and marks
+    /// them running under `workerID` with a lease ending `leaseTTL` from now.
+    func claim(workerID: String, limit: Int, leaseTTL: Duration) async throws -> [TaskJob]
+
+    /// Extends the leases `workerID` holds on `taskNames` by `leaseTTL`, and the unexpired conflict
+    /// locks those tasks own by `conflictTTL` from now, so a long task keeps its locks.
+    func heartbeat(workerID: String, taskNames: [String], leaseTTL: Duration, conflictTTL: Duration) async throws -> LeaseRenewal
+
+    /// Marks the running job of `taskName` finished (cancelled when `outcome` is
+    /// ``TaskJobOutcome/cancelled``); returns `false` when `workerID` no longer holds it.
+    @discardableResult
+    func finish(taskName: String, workerID: String, outcome: TaskJobOutcome) async throws -> Bool
+
+    /// Puts the running job of `taskName` back in the queue as attempt `attempt`, not to be claimed
+    /// before `notBefore` (a retry's backoff; the same attempt for a hand-back). Returns `false`
+    /// when `workerID` no longer holds it.
+    @discardableResult
+    func requeue(taskName: String, workerID: String, notBefore: Date, attempt: Int) async throws -> Bool
+
+    /// Takes back every running job whose lease ended before `now` (its worker stopped
+    /// heartbeating): one with attempts left is queued again as its next attempt and counted as
+    /// recovered; one whose cancel was requested ends cancelled; the others end failed.
+    func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob]
+}
+
+/// What ``DurableTaskQueue/heartbeat(workerID:taskNames:leaseTTL:conflictTTL:)`` did.
+public struct LeaseRenewal: Sendable, Hashable {
+    /// The tasks whose lease the worker still holds (now extended).
+    public var renewed: Set<String>
+    /// The tasks the worker asked about but no longer holds: it must not finish them.
+    public var lost: Set<String>
+    /// Renewed tasks someone asked to cancel (``TaskQueue/cancel(_:)`` from any process).
+    public var cancelRequested: Set<String>
+
+    public init(renewed: Set<String>, lost: Set<String>, cancelRequested: Set<String>) {
+        self.renewed = renewed
+        self.lost = lost
+        self.cancelRequested = cancelRequested
+    }
+}
+
+/// A job ``DurableTaskQueue/reclaimExpiredLeases(now:)`` took back from a lost worker.
+public struct ReclaimedJob: Sendable, Hashable {
+    /// What the queue did with it.
+    public enum Action: String, Sendable, Hashable {
+        /// Queued again as ``ReclaimedJob/job`` (its next attempt, ``TaskJob/recovered`` counted).
+        case requeued
+        /// No attempt left: finished as failed ("worker lost").
+        case failed
+        /// Its cancel had been requested: finished as cancelled.
+        case cancelled
+    }
+
+    /// The job as it is now: for ``Action/requeued``, the attempt that will run next.
+    public var job: TaskJob
+    public var action: Action
+    /// The worker that held the lease.
+    public var lostWorker: String
+
+    public init(job: TaskJob, action: Action, lostWorker: String) {
+        self.job = job
+        self.action = action
+        self.lostWorker = lostWorker
+    }
+}
