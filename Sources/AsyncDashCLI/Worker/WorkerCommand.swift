@@ -1,0 +1,56 @@
+import ArgumentParser
+import AsyncDash
+import Foundation
+import Logging
+
+/// `asyncdash worker [--concurrency N] [--worker-id ID] [--grace-period S]`: runs the jobs of the
+/// durable SQLite queue until SIGTERM or SIGINT, then drains (running jobs finish within the grace
+/// period, the others are handed back to the queue) and exits 0.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run tasks from the durable queue (SQLite) until SIGTERM or SIGINT.",
+        discussion: """
+            Prints one line per task it starts and ends on stdout; logs go to stderr. \
+            Jobs of workers that died are taken back once their lease (LEASE_TTL) expires.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("The most tasks running at once.", valueName: "n"))
+    var concurrency = 4
+
+    @Option(help: ArgumentHelp("The id this worker's leases carry (default: worker-<pid>-<random>).", valueName: "id"))
+    var workerID: String?
+
+    @Option(help: ArgumentHelp("Seconds running tasks get to finish after SIGTERM before they are handed back.", valueName: "s"))
+    var gracePeriod: Double = 10
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be 1 or more, not \(concurrency)") }
+        guard gracePeriod >= 0 else { throw ValidationError("--grace-period must be 0 or more") }
+        if let workerID, workerID.isEmpty { throw ValidationError("--worker-id must not be empty") }
+    }
+
+    func run() async throws {
+        let signals = SignalWaiter()
+        let durable = try await DurableQueueRuntime(global)
+        let id = workerID ?? "worker-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        let worker = QueueWorker(queue: ReportingQueue(base: durable.queue), manager: durable.manager,
+                                 workerID: id, concurrency: concurrency)
+        await worker.start()
+        durable.runtime.logger.info("worker started", metadata: [
+            "worker": "\(id)", "concurrency": "\(concurrency)", "store": "\(durable.runtime.storeURL())",
+            "lease_ttl": "\(worker.timing.leaseTTL)",
+        ])
+        LiveOutput.line("worker \(id) ready (concurrency \(concurrency))")
+        let received = await signals.next()
+        let running = await worker.runningTasks.count
+        durable.runtime.logger.info("stopping: running tasks finish or are handed back", metadata: [
+            "worker": "\(id)", "signal": "\(received)", "running": "\(running)",
+        ])
+        await worker.stop(gracePeriod: .milliseconds(Int(gracePeriod * 1000)))
+        LiveOutput.line("worker \(id) stopped (\(received))")
+    }
+}
