@@ -79,7 +79,22 @@ struct CleanupCommandTests {
             let help = try await cli.run(["cleanup", "--help"])
             let helpText = (help.stdout + help.stderr).split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(helpText.contains("--json"), "\(help)")
-            #expect(helpText.contains("counts as missing from the queue and is cleaned"), "\(help)")
+            #expect(helpText.contains("reconciling the active set with the durable task queue"), "\(help)")
+        }
+    }
+
+    @Test func aLaunchedTaskStillInTheDurableQueueIsSkipped() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let environment = cli.queueEnvironment("queue.sqlite")
+            let launch = try await cli.run(["launch", "sample.tasks.update_items", "--name", "waiting"], environment: environment)
+            #expect(launch.exitCode == 0, "\(launch)")
+            let cleanup = try await cli.run(["cleanup", "--json"], environment: environment)
+            #expect(cleanup.exitCode == 0, "\(cleanup)")
+            let summary = try cleanup.json()
+            #expect(summary["active_tasks"] == 1)
+            #expect(summary["skipped"] == ["waiting": "queued"])
+            #expect(summary["cleaned"] == [:])
         }
     }
 }

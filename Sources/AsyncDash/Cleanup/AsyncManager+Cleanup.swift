@@ -45,7 +45,13 @@ extension AsyncManager {
         var summary = CleanupSummary(activeTasks: active.count)
         let now = clock.now()
         for name in active {
-            let state = await queue?.state(of: name)
+            let state: QueuedTaskState?
+            do {
+                state = try await queue?.state(of: name)
+            } catch {
+                summary.skipped[name] = "queue could not be read: \(error)"
+                continue
+            }
             let reason: String
             switch state {
             case nil:

@@ -14,11 +14,11 @@ public enum QueuedTaskState: Sendable, Hashable {
 /// (``AsyncManager/cleanupCompletedTasks(queue:clock:)``).
 ///
 /// `nil` from ``state(of:)`` means the queue does not know the task: it was never queued there, or
-/// the process that held it is gone. ``InProcessTaskQueue`` conforms.
+/// the process that held it is gone. ``InProcessTaskQueue`` and the durable `SQLiteTaskQueue` conform.
 ///
 /// ```swift
 /// let queue = InProcessTaskQueue(runner: manager)
-/// switch await queue.state(of: "import-42") {
+/// switch try await queue.state(of: "import-42") {
 /// case .running(let since)?: print("running since \(since)")
 /// case .queued?: print("queued")
 /// case .finished?, nil: print("not running")
@@ -26,5 +26,8 @@ public enum QueuedTaskState: Sendable, Hashable {
 /// ```
 public protocol TaskQueueInspector: Sendable {
     /// The task's state in this queue, or `nil` when the queue does not know it.
-    func state(of taskName: String) async -> QueuedTaskState?
+    ///
+    /// - Throws: when the queue cannot be read; clean-up then skips the task rather than
+    ///   mistaking it for a missing one.
+    func state(of taskName: String) async throws -> QueuedTaskState?
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncDash
+import AsyncDashSQLite
 
 /// `asyncdash cleanup [--json]`: the seed's `pcrud_cleanup_async` — clean up active tasks no
 /// worker will finish and print the summary.
@@ -14,11 +15,11 @@ struct CleanupCommand: AsyncParsableCommand {
         commandName: "cleanup",
         abstract: "Clean up active tasks no worker will finish: release their locks and progress, mark their records cleaned_up.",
         discussion: """
-            Runs cleanupCompletedTasks on the configured store. No task queue lives in this process, so \
-            every task in the active set counts as missing from the queue and is cleaned: its conflict \
-            locks are released, its progress entry deleted, and its record marked cleaned_up (and failed, \
-            when it had not ended). Run it when no serve or worker process is running tasks on the same \
-            store (they clean up on their own every CLEANUP_SCHEDULE_INTERVAL, against their live queue).
+            Runs cleanupCompletedTasks on the configured store, reconciling the active set with the durable \
+            task queue in the same SQLite file: a task the queue does not know, or has finished, is cleaned \
+            (its conflict locks released, its progress entry deleted, its record marked cleaned_up, and \
+            failed when it had not ended); a queued task, or one running for less than MAX_TASK_DURATION, \
+            is skipped. On a store without a durable queue every active task counts as missing.
             Prints a readable summary, or with --json powercrud's summary shape: \
             {"active_tasks": N, "cleaned": {NAME: {"reason", "conflict_lock_keys", "progress_entries", \
             "dashboard_records"}}, "skipped": {NAME: REASON}}.
@@ -37,7 +38,9 @@ struct CleanupCommand: AsyncParsableCommand {
         let runtime = try CLIRuntime(global)
         let stores = try runtime.openStores()
         let manager = try await runtime.manager(named: manager, stores: stores)
-        let summary = try await manager.cleanupCompletedTasks(queue: nil)
+        // On SQLite the durable queue lives in the same file: reconcile against it.
+        let queue = (stores.coordination as? SQLiteStore).map { SQLiteTaskQueue(store: $0, runner: manager) }
+        let summary = try await manager.cleanupCompletedTasks(queue: queue)
         Output.line(json ? summary.json.prettyJSONText : summary.humanReadable)
     }
 }
