@@ -8,13 +8,13 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput; the last line of output is key=value pairs.",
-        subcommands: [BenchLifecycleCommand.self, BenchLocksCommand.self]
+        subcommands: [BenchLifecycleCommand.self, BenchLocksCommand.self, BenchE2ECommand.self]
     )
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        throw CLIError.usage("missing a workload: lifecycle or locks; see 'asyncdash bench --help'")
+        throw CLIError.usage("missing a workload: lifecycle, locks or e2e; see 'asyncdash bench --help'")
     }
 }
 
