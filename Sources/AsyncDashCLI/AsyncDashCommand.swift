@@ -14,7 +14,7 @@ public struct AsyncDashCommand: AsyncParsableCommand {
         subcommands: [
             CheckConfigCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
             LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self, BenchCommand.self,
-            LaunchCommand.self, WorkerCommand.self, CancelCommand.self,
+            LaunchCommand.self, WorkerCommand.self, CancelCommand.self, ServeCommand.self,
         ]
     )
 

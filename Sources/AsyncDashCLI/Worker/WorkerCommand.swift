@@ -45,7 +45,7 @@ struct WorkerCommand: AsyncParsableCommand {
             "lease_ttl": "\(worker.timing.leaseTTL)",
         ])
         LiveOutput.line("worker \(id) ready (concurrency \(concurrency))")
-        let cleanup = Self.scheduleCleanup(durable)
+        let cleanup = ScheduledCleanup.start(manager: durable.manager, queue: durable.queue, logger: durable.runtime.logger)
         let received = await signals.next()
         cleanup.cancel()
         let running = await worker.runningTasks.count
@@ -54,27 +54,5 @@ struct WorkerCommand: AsyncParsableCommand {
         ])
         await worker.stop(gracePeriod: .milliseconds(Int(gracePeriod * 1000)))
         LiveOutput.line("worker \(id) stopped (\(received))")
-    }
-
-    /// Runs clean-up against the durable queue every `CLEANUP_SCHEDULE_INTERVAL` until cancelled:
-    /// active tasks the queue has finished or never knew are released and marked cleaned up;
-    /// queued and running ones are left alone.
-    static func scheduleCleanup(_ durable: DurableQueueRuntime) -> Task<Void, Never> {
-        let interval = durable.manager.settings.cleanupScheduleInterval
-        return Task {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: interval)
-                    let summary = try await durable.manager.cleanupCompletedTasks(queue: durable.queue)
-                    if !summary.cleaned.isEmpty {
-                        durable.runtime.logger.notice("scheduled clean-up", metadata: ["summary": "\(summary.humanReadable)"])
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    durable.runtime.logger.error("scheduled clean-up failed; it runs again next interval", metadata: ["error": "\(error)"])
-                }
-            }
-        }
     }
 }

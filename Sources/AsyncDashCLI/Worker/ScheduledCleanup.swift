@@ -1,0 +1,27 @@
+import AsyncDash
+import Logging
+
+/// Clean-up on a schedule, as `worker` and `serve` run it.
+enum ScheduledCleanup {
+    /// Runs ``AsyncManager/cleanupCompletedTasks(queue:clock:)`` against `queue` every
+    /// `CLEANUP_SCHEDULE_INTERVAL` until the returned task is cancelled: active tasks the queue has
+    /// finished or never knew are released and marked cleaned up; queued and running ones are left alone.
+    static func start(manager: AsyncManager, queue: any TaskQueueInspector, logger: Logger) -> Task<Void, Never> {
+        let interval = manager.settings.cleanupScheduleInterval
+        return Task {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: interval)
+                    let summary = try await manager.cleanupCompletedTasks(queue: queue)
+                    if !summary.cleaned.isEmpty {
+                        logger.notice("scheduled clean-up", metadata: ["summary": "\(summary.humanReadable)"])
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("scheduled clean-up failed; it runs again next interval", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
