@@ -24,7 +24,7 @@ struct LaunchWorkerTests {
             #expect(record["result_payload"]?.jsonText.contains(#""updated":3"#) == true, "\(record)")
             #expect(await worker.waitForOutput("finished \(name) succeeded"), "\(worker.description)")
             #expect(await worker.terminate() == 0, "\(worker.description)")
-            #expect(worker.stdout.contains("stopped (SIGTERM)"))
+            #expect(worker.stdout.contains("stopped (graceful shutdown)"))
         }
     }
 
@@ -124,7 +124,7 @@ struct LaunchWorkerTests {
             let locks = try await cli.run(["locks", "list"], environment: env, timeout: .seconds(30))
             #expect(locks.stdout.contains("no locks held"), "\(locks)")
             #expect(await worker.signal(SIGINT) == 0, "\(worker.description)")
-            #expect(worker.stdout.contains("stopped (SIGINT)"))
+            #expect(worker.stdout.contains("stopped (graceful shutdown)"))
         }
     }
 }

@@ -19,7 +19,7 @@ struct ServeTests {
             #expect(records.values.contains { $0.status == "success" && $0["cleaned_up"] == true }, "\(serve.description)")
             #expect(records.values.contains { $0.status == "failed" && $0["message"]?.stringValue?.contains("failing value") == true })
             #expect(await serve.terminate() == 0, "\(serve.description)")
-            #expect(serve.stdout.contains("stopped (SIGTERM)"))
+            #expect(serve.stdout.contains("stopped (graceful shutdown)"))
             // Nothing is left in progress: every task finished, was handed back, or was cancelled.
             let after = try await cli.records(env)
             let unfinished = after.filter { $0.value.status == "in_progress" }

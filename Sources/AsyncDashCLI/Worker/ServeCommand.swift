@@ -3,6 +3,7 @@ import AsyncDash
 import AsyncDashSQLite
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `asyncdash serve [--demo]`: workers in this process on the queue `QUEUE` names, plus clean-up
 /// every `CLEANUP_SCHEDULE_INTERVAL`, until SIGTERM/SIGINT. The dashboard joins it later.
@@ -34,40 +35,31 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let signals = SignalWaiter()
         let runtime = try CLIRuntime(global)
         let kind = runtime.resolved.config.queue.value
         let grace = Duration.milliseconds(Int(gracePeriod * 1000))
-        let stop: @Sendable () async -> Void
         let queue: any TaskQueue & TaskQueueInspector
         let manager: AsyncManager
+        let workers: any Service
+        let ready: @Sendable () -> Void = { [demo, concurrency] in
+            LiveOutput.line("serving: queue \(kind), store \(runtime.storeURL()), concurrency \(concurrency)\(demo ? ", launching sample tasks" : "")")
+        }
         if kind == "durable" {
             let durable = try await DurableQueueRuntime(global)
             let worker = QueueWorker(queue: ReportingQueue(base: durable.queue), manager: durable.manager, concurrency: concurrency)
-            await worker.start()
             (queue, manager) = (durable.queue, durable.manager)
-            stop = { await worker.stop(gracePeriod: grace) }
+            workers = QueueWorkerService(worker: worker, grace: grace, onStart: ready)
         } else {
             let stores = try runtime.openStores()
             manager = try await runtime.manager(named: nil, stores: stores)
             let inProcess = InProcessTaskQueue(runner: manager, concurrency: concurrency)
             queue = inProcess
-            stop = {
-                await inProcess.close()
-                if await !inProcess.waitUntilIdle(timeout: grace) {
-                    for name in (try? await manager.activeTasks()) ?? [] { _ = await manager.cancel(name, queue: inProcess) }
-                    _ = await inProcess.waitUntilIdle(timeout: .seconds(5))
-                }
-            }
+            workers = InProcessQueueService(queue: inProcess, manager: manager, grace: grace, onStart: ready)
         }
-        let cleanup = ScheduledCleanup.start(manager: manager, queue: queue, logger: runtime.logger)
-        let launcher = demo ? DemoLauncher.start(manager: manager, queue: queue, logger: runtime.logger) : nil
-        LiveOutput.line("serving: queue \(kind), store \(runtime.storeURL()), concurrency \(concurrency)\(demo ? ", launching sample tasks" : "")")
-        let received = await signals.next()
-        launcher?.cancel()
-        cleanup.cancel()
-        await stop()
-        LiveOutput.line("stopped (\(received))")
+        var services: [any Service] = [workers, ScheduledCleanupService(manager: manager, queue: queue, logger: runtime.logger)]
+        if demo { services.append(DemoLauncherService(manager: manager, queue: queue, logger: runtime.logger)) }
+        try await Services.run(services, logger: runtime.logger)
+        LiveOutput.line("stopped (graceful shutdown)")
     }
 }
 

@@ -34,25 +34,21 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let signals = SignalWaiter()
         let durable = try await DurableQueueRuntime(global)
         let id = workerID ?? "worker-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         let worker = QueueWorker(queue: ReportingQueue(base: durable.queue), manager: durable.manager,
                                  workerID: id, concurrency: concurrency)
-        await worker.start()
         durable.runtime.logger.info("worker started", metadata: [
             "worker": "\(id)", "concurrency": "\(concurrency)", "store": "\(durable.runtime.storeURL())",
             "lease_ttl": "\(worker.timing.leaseTTL)",
         ])
-        LiveOutput.line("worker \(id) ready (concurrency \(concurrency))")
-        let cleanup = ScheduledCleanup.start(manager: durable.manager, queue: durable.queue, logger: durable.runtime.logger)
-        let received = await signals.next()
-        cleanup.cancel()
-        let running = await worker.runningTasks.count
-        durable.runtime.logger.info("stopping: running tasks finish or are handed back", metadata: [
-            "worker": "\(id)", "signal": "\(received)", "running": "\(running)",
-        ])
-        await worker.stop(gracePeriod: .milliseconds(Int(gracePeriod * 1000)))
-        LiveOutput.line("worker \(id) stopped (\(received))")
+        let concurrency = self.concurrency
+        try await Services.run([
+            QueueWorkerService(worker: worker, grace: .milliseconds(Int(gracePeriod * 1000))) {
+                LiveOutput.line("worker \(id) ready (concurrency \(concurrency))")
+            },
+            ScheduledCleanupService(manager: durable.manager, queue: durable.queue, logger: durable.runtime.logger),
+        ], logger: durable.runtime.logger)
+        LiveOutput.line("worker \(id) stopped (graceful shutdown)")
     }
 }

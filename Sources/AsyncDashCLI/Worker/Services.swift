@@ -1,0 +1,82 @@
+import AsyncDash
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The long-running parts of `serve` and `worker` as swift-service-lifecycle services, run in a
+/// `ServiceGroup` that turns SIGTERM/SIGINT into a graceful shutdown (last service first).
+enum Services {
+    /// Runs `services` until SIGTERM or SIGINT, then shuts them down gracefully, in reverse order.
+    static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}
+
+/// A ``QueueWorker``: started at once; on graceful shutdown its running tasks get `grace` to finish
+/// and are then handed back to the durable queue.
+struct QueueWorkerService: Service {
+    let worker: QueueWorker
+    let grace: Duration
+    /// Called once the worker runs (the group's signal handlers are installed by then).
+    var onStart: @Sendable () -> Void = {}
+
+    func run() async throws {
+        await worker.start()
+        onStart()
+        try? await gracefulShutdown()
+        await worker.stop(gracePeriod: grace)
+    }
+}
+
+/// An ``InProcessTaskQueue``: on graceful shutdown it takes no more tasks, gives running ones
+/// `grace` to finish, then cancels the rest (they are recorded `cancelled`).
+struct InProcessQueueService: Service {
+    let queue: InProcessTaskQueue
+    let manager: AsyncManager
+    let grace: Duration
+    /// Called once the service runs (the group's signal handlers are installed by then).
+    var onStart: @Sendable () -> Void = {}
+
+    func run() async throws {
+        onStart()
+        try? await gracefulShutdown()
+        await queue.close()
+        if await !queue.waitUntilIdle(timeout: grace) {
+            for name in (try? await manager.activeTasks()) ?? [] { _ = await manager.cancel(name, queue: queue) }
+            _ = await queue.waitUntilIdle(timeout: .seconds(5))
+        }
+    }
+}
+
+/// Clean-up every `CLEANUP_SCHEDULE_INTERVAL` against a queue (``ScheduledCleanup``), until shutdown.
+struct ScheduledCleanupService: Service {
+    let manager: AsyncManager
+    let queue: any TaskQueueInspector
+    let logger: Logger
+
+    func run() async throws {
+        let loop = ScheduledCleanup.start(manager: manager, queue: queue, logger: logger)
+        try? await gracefulShutdown()
+        loop.cancel()
+        await loop.value
+    }
+}
+
+/// `serve --demo`: keeps launching sample tasks until shutdown.
+struct DemoLauncherService: Service {
+    let manager: AsyncManager
+    let queue: any TaskQueue
+    let logger: Logger
+
+    func run() async throws {
+        let loop = DemoLauncher.start(manager: manager, queue: queue, logger: logger)
+        try? await gracefulShutdown()
+        loop.cancel()
+        await loop.value
+    }
+}
