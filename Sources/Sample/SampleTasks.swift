@@ -2,15 +2,28 @@ import AsyncDash
 
 /// The sample task functions, under dotted names docs and demos rely on.
 public enum SampleTasks {
-    /// `sample.tasks.update_items` — args `{"count": N, "delay_ms": D}`; returns `{"updated": N}`.
-    public static let updateItems = TaskFunction(name: "sample.tasks.update_items") { args, context in
-        let count = max(0, args["count"]?.intValue ?? 10)
-        let delay = max(0, args["delay_ms"]?.intValue ?? 0)
+    /// The arguments of `sample.tasks.update_items` (both optional).
+    public struct UpdateItemsArguments: Codable, Sendable {
+        public var count: Int?
+        public var delayMs: Int?
+        enum CodingKeys: String, CodingKey { case count, delayMs = "delay_ms" }
+    }
+
+    /// The result of `sample.tasks.update_items`.
+    public struct UpdateItemsResult: Codable, Sendable {
+        public var updated: Int
+    }
+
+    /// `sample.tasks.update_items` — args `{"count": N, "delay_ms": D}` (typed: a string count fails
+    /// the task with a clear error); reports progress per item; returns `{"updated": N}`.
+    public static let updateItems = TaskFunction.typed("sample.tasks.update_items") { (args: UpdateItemsArguments, context) in
+        let count = max(0, args.count ?? 10)
+        let delay = max(0, args.delayMs ?? 0)
         for item in 0..<count {
             if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
             try await context.progress(.structured(StructuredProgress(done: item + 1, total: count, unit: "items")))
         }
-        return ["updated": .int(count)]
+        return UpdateItemsResult(updated: count)
     }
 
     /// `sample.tasks.fail_on` — args `{"value": X, "fail_on": Y}`; throws when X == Y.
