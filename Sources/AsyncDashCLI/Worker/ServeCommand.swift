@@ -56,8 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
             queue = inProcess
             workers = InProcessQueueService(queue: inProcess, manager: manager, grace: grace, onStart: ready)
         }
-        var services: [any Service] = [workers, ScheduledCleanupService(manager: manager, queue: queue, logger: runtime.logger)]
-        if demo { services.append(DemoLauncherService(manager: manager, queue: queue, logger: runtime.logger)) }
+        let logger = runtime.logger
+        var services: [any Service] = [workers, LoopService { ScheduledCleanup.start(manager: manager, queue: queue, logger: logger) }]
+        if demo { services.append(LoopService { DemoLauncher.start(manager: manager, queue: queue, logger: logger) }) }
         try await Services.run(services, logger: runtime.logger)
         LiveOutput.line("stopped (graceful shutdown)")
     }

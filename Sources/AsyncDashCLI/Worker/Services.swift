@@ -53,28 +53,13 @@ struct InProcessQueueService: Service {
     }
 }
 
-/// Clean-up every `CLEANUP_SCHEDULE_INTERVAL` against a queue (``ScheduledCleanup``), until shutdown.
-struct ScheduledCleanupService: Service {
-    let manager: AsyncManager
-    let queue: any TaskQueueInspector
-    let logger: Logger
+/// A background loop that runs until graceful shutdown, then is cancelled and awaited: scheduled
+/// clean-up (``ScheduledCleanup``) and `serve --demo`'s launcher (``DemoLauncher``).
+struct LoopService: Service {
+    let start: @Sendable () -> Task<Void, Never>
 
     func run() async throws {
-        let loop = ScheduledCleanup.start(manager: manager, queue: queue, logger: logger)
-        try? await gracefulShutdown()
-        loop.cancel()
-        await loop.value
-    }
-}
-
-/// `serve --demo`: keeps launching sample tasks until shutdown.
-struct DemoLauncherService: Service {
-    let manager: AsyncManager
-    let queue: any TaskQueue
-    let logger: Logger
-
-    func run() async throws {
-        let loop = DemoLauncher.start(manager: manager, queue: queue, logger: logger)
+        let loop = start()
         try? await gracefulShutdown()
         loop.cancel()
         await loop.value

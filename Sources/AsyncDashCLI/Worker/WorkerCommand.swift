@@ -47,7 +47,7 @@ struct WorkerCommand: AsyncParsableCommand {
             QueueWorkerService(worker: worker, grace: .milliseconds(Int(gracePeriod * 1000))) {
                 LiveOutput.line("worker \(id) ready (concurrency \(concurrency))")
             },
-            ScheduledCleanupService(manager: durable.manager, queue: durable.queue, logger: durable.runtime.logger),
+            LoopService { ScheduledCleanup.start(manager: durable.manager, queue: durable.queue, logger: durable.runtime.logger) },
         ], logger: durable.runtime.logger)
         LiveOutput.line("worker \(id) stopped (graceful shutdown)")
     }
