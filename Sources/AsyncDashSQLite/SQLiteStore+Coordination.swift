@@ -171,6 +171,15 @@ extension SQLiteStore: CoordinationStore {
         }
     }
 
+    public func isActiveTask(_ task: String) async throws -> Bool {
+        try await read { db in
+            let select = try SQLiteRawStatement(db, "SELECT 1 FROM \(T.activeTasks) WHERE task = ?1")
+            defer { select.reset() }
+            select.bind(task, at: 1)
+            return try select.step()
+        }
+    }
+
     public func deadLetter(_ letter: DeadLetter) async throws {
         let event = letter.event.jsonText
         try await write(savepoint: false) { db in

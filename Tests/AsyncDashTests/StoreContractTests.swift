@@ -335,6 +335,9 @@ final class StoreContractTests {
         #expect(try await store.removeActiveTask("t2"))
         #expect(try await !store.removeActiveTask("t2"))
         #expect(try await store.activeTasks() == ["t1"])
+        #expect(try await store.isActiveTask("t1"))
+        #expect(try await !store.isActiveTask("t2"))
+        #expect(try await !store.isActiveTask("t"))
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -45,6 +45,10 @@ public protocol CoordinationStore: Sendable {
     /// The active set, sorted.
     func activeTasks() async throws -> [String]
 
+    /// Whether `task` is in the active set. A default implementation reads the whole set;
+    /// stores override it with a lookup of one key (launching checks it for every task).
+    func isActiveTask(_ task: String) async throws -> Bool
+
     /// Keeps an event that could not be applied, with the reason, so nothing is lost silently.
     func deadLetter(_ letter: DeadLetter) async throws
 
@@ -84,5 +88,11 @@ public struct DeadLetter: Sendable, Hashable {
         self.event = event
         self.reason = reason
         self.at = at
+    }
+}
+
+extension CoordinationStore {
+    public func isActiveTask(_ task: String) async throws -> Bool {
+        try await activeTasks().contains(task)
     }
 }

@@ -103,6 +103,10 @@ public actor MemoryCoordinationStore: CoordinationStore {
         active.sorted()
     }
 
+    public func isActiveTask(_ task: String) async throws -> Bool {
+        active.contains(task)
+    }
+
     public func deadLetter(_ letter: DeadLetter) async throws {
         letters.append(letter)
     }

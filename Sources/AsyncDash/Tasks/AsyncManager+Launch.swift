@@ -71,7 +71,7 @@ extension AsyncManager {
         }
         let name = taskName ?? UUID().uuidString.lowercased()
         try Self.validate(taskName: name)
-        if try await activeTasks().contains(name) {
+        if try await stores.coordination.isActiveTask(name) {
             throw AsyncDashError(.duplicateTask, value: name, message: "task '\(name)' is already active; wait for it to finish or choose another name")
         }
         let job = TaskJob(taskName: name, functionName: function.name, args: args, maxAttempts: function.retry.maxAttempts)
