@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AsyncDashSQLite", targets: ["AsyncDashSQLite"]),
         .library(name: "AsyncDashTesting", targets: ["AsyncDashTesting"]),
         .library(name: "Sample", targets: ["Sample"]),
+        .library(name: "AsyncDashWeb", targets: ["AsyncDashWeb"]),
         .library(name: "AsyncDashCLI", targets: ["AsyncDashCLI"]),
         .executable(name: "asyncdash", targets: ["asyncdash"]),
     ],
@@ -23,6 +24,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The core: events, managers, registry, config, observers, store contracts, memory stores.
@@ -47,11 +53,26 @@ let package = Package(
         .target(name: "AsyncDashTesting", dependencies: ["AsyncDash"], swiftSettings: swiftSettings),
         // The sample app: record model, managers, registrations.
         .target(name: "Sample", dependencies: ["AsyncDash"], swiftSettings: swiftSettings),
+        // The web dashboard: pages, live progress, JSON API, actions, metrics (Hummingbird 2 + Mustache).
+        .target(
+            name: "AsyncDashWeb",
+            dependencies: [
+                "AsyncDash",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
         // The command line, as a library so it can be tested.
         .target(
             name: "AsyncDashCLI",
             dependencies: [
-                "AsyncDash", "AsyncDashSQLite", "Sample",
+                "AsyncDash", "AsyncDashSQLite", "AsyncDashWeb", "Sample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -63,6 +84,14 @@ let package = Package(
         .testTarget(
             name: "AsyncDashTests",
             dependencies: ["AsyncDash", "AsyncDashTesting", "AsyncDashSQLite", "Sample"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AsyncDashWebTests",
+            dependencies: [
+                "AsyncDashWeb", "AsyncDash", "AsyncDashSQLite", "AsyncDashTesting", "Sample",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -108,6 +108,10 @@ struct SQLiteRawStatement {
         sqlite3_column_type(handle, column) == SQLITE_NULL
     }
 
+    func isBlob(_ column: Int32) -> Bool {
+        sqlite3_column_type(handle, column) == SQLITE_BLOB
+    }
+
     func int64(_ column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
     }

@@ -13,6 +13,7 @@ enum SQLiteSchema {
     static let activeTasks = "asyncdash_active_tasks"
     static let deadLetters = "asyncdash_dead_letters"
     static let jobs = "asyncdash_jobs"
+    static let audit = "asyncdash_audit"
 
     /// The record-table column SQLite numbers rows with (insertion order).
     static let rowIDColumn = "id"
@@ -62,6 +63,20 @@ enum SQLiteSchema {
                     """)
         }
         migrator.registerMigration("asyncdash.coordination.v3.jobs", migrate: createJobsTable)
+        migrator.registerMigration("asyncdash.coordination.v4.audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS \(audit) (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        task_name TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        outcome TEXT NOT NULL
+                    );
+                    CREATE INDEX IF NOT EXISTS \(audit)_task ON \(audit) (task_name, id);
+                    """)
+        }
         return migrator
     }
 

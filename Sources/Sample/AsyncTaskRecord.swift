@@ -1,6 +1,7 @@
 import AsyncDash
 
-/// `sample.AsyncTaskRecord`: the seed's dashboard model, plus `task_args` and `task_kwargs`.
+/// `sample.AsyncTaskRecord`: the seed's dashboard model, plus `task_args`, `task_kwargs`,
+/// `task_function` and `task_locks` (what the dashboard's retry relaunches and locks again) and `attempts`.
 public enum AsyncTaskRecord {
     /// The registered dotted name.
     public static let name = "sample.AsyncTaskRecord"
@@ -26,6 +27,9 @@ public enum AsyncTaskRecord {
                     .init("updated_at", .timestamp),
                     .init("completed_at", .timestamp),
                     .init("failed_at", .timestamp),
+                    .init("task_function", .text),
+                    .init("attempts", .integer),
+                    .init("task_locks", .json),
                 ]
             )
         } catch {

@@ -45,37 +45,62 @@ extension AsyncManager {
         var summary = CleanupSummary(activeTasks: active.count)
         let now = clock.now()
         for name in active {
-            let state: QueuedTaskState?
-            do {
-                state = try await queue?.state(of: name)
-            } catch {
-                summary.skipped[name] = "queue could not be read: \(error)"
-                continue
-            }
-            let reason: String
-            switch state {
-            case nil:
-                reason = CleanupSummary.Reason.missing
-            case .finished?:
-                reason = CleanupSummary.Reason.finished
-            case .queued?:
-                summary.skipped[name] = CleanupSummary.Reason.queued
-                continue
-            case .running(let since)?:
-                guard now.timeIntervalSince(since) > settings.maxTaskDuration.timeInterval else {
-                    summary.skipped[name] = CleanupSummary.Reason.stillRunning
-                    continue
-                }
-                reason = CleanupSummary.Reason.exceededMaxDuration
-            }
-            do {
-                summary.cleaned[name] = try await cleanUpTask(name, reason: reason, queueFinished: state == .finished)
-            } catch {
-                logger.error("could not clean up a task; it stays active", metadata: ["task": "\(name)", "error": "\(error)"])
-                summary.skipped[name] = "clean-up failed: \(error)"
-            }
+            await examine(name, queue: queue, now: now, into: &summary)
         }
         return summary
+    }
+
+    /// Cleans up one task by the rules of ``cleanupCompletedTasks(queue:clock:)`` (the dashboard's
+    /// "clean up" action): a queued task, or one running within `MAX_TASK_DURATION`, is skipped —
+    /// cancel it first; a task that is not active is skipped with the reason "not active".
+    ///
+    /// - Throws: A store error reading the active set.
+    public func cleanupTask(
+        _ name: String,
+        queue: (any TaskQueueInspector)?,
+        clock: any AsyncDashClock = SystemClock()
+    ) async throws -> CleanupSummary {
+        guard try await stores.coordination.isActiveTask(name) else {
+            var summary = CleanupSummary(activeTasks: 0)
+            summary.skipped[name] = "not active"
+            return summary
+        }
+        var summary = CleanupSummary(activeTasks: 1)
+        await examine(name, queue: queue, now: clock.now(), into: &summary)
+        return summary
+    }
+
+    /// Decides whether the active task `name` is cleaned or skipped, and cleans it.
+    private func examine(_ name: String, queue: (any TaskQueueInspector)?, now: Date, into summary: inout CleanupSummary) async {
+        let state: QueuedTaskState?
+        do {
+            state = try await queue?.state(of: name)
+        } catch {
+            summary.skipped[name] = "queue could not be read: \(error)"
+            return
+        }
+        let reason: String
+        switch state {
+        case nil:
+            reason = CleanupSummary.Reason.missing
+        case .finished?:
+            reason = CleanupSummary.Reason.finished
+        case .queued?:
+            summary.skipped[name] = CleanupSummary.Reason.queued
+            return
+        case .running(let since)?:
+            guard now.timeIntervalSince(since) > settings.maxTaskDuration.timeInterval else {
+                summary.skipped[name] = CleanupSummary.Reason.stillRunning
+                return
+            }
+            reason = CleanupSummary.Reason.exceededMaxDuration
+        }
+        do {
+            summary.cleaned[name] = try await cleanUpTask(name, reason: reason, queueFinished: state == .finished)
+        } catch {
+            logger.error("could not clean up a task; it stays active", metadata: ["task": "\(name)", "error": "\(error)"])
+            summary.skipped[name] = "clean-up failed: \(error)"
+        }
     }
 
     /// Releases what `name` holds and records its clean-up (see ``cleanupCompletedTasks(queue:clock:)``).

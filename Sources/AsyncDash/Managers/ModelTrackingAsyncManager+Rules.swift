@@ -11,7 +11,10 @@ extension ModelTrackingAsyncManager {
     /// - a record with a terminal status keeps its status, message and progress when a late
     ///   `create` or `progress` arrives;
     /// - a new record starts as status pending, not cleaned, with `create_defaults`;
-    /// - created_at is set on creation, updated_at on every write.
+    /// - created_at is set on creation, updated_at on every write;
+    /// - `create` sets the task function's name (`extra["function"]`) and the locked objects
+    ///   (`extra["locks"]`, lock keys), and any event carrying
+    ///   `extra["attempt"]` sets attempts (so the dashboard can retry and show attempts).
     ///
     /// Exposed so a subclass or a store can inspect exactly what an event writes.
     public func makeChange(for event: LifecycleEvent) -> RecordChange {
@@ -49,6 +52,8 @@ extension ModelTrackingAsyncManager {
             set("affected", .string(formatAffected(event.affected)))
             if let args = event.args { set("args", formatPayload(args)) }
             if let kwargs = event.kwargs { set("kwargs", formatPayload(kwargs)) }
+            if let function = event.extra["function"] { set("function", function) }
+            if let locks = event.extra["locks"] { set("locks", locks) }
         case .progress:
             set("progress", event.progress?.json ?? .string(event.message), guarded: true)
         case .complete:
@@ -62,6 +67,7 @@ extension ModelTrackingAsyncManager {
         default:
             break
         }
+        if let attempt = event.extra["attempt"] { set("attempts", attempt) }
         stamp("updated_at", now, into: &update.always)
         return update
     }

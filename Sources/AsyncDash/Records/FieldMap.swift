@@ -3,7 +3,8 @@
 /// Defaults (DESIGN §3): task_name→task_name, status→status, message→message,
 /// progress→progress_payload, user→user_label, affected→affected_objects, kwargs→task_kwargs,
 /// args→task_args, result→result_payload, cleaned→cleaned_up, completed_at→completed_at,
-/// failed_at→failed_at, created_at→created_at, updated_at→updated_at.
+/// failed_at→failed_at, created_at→created_at, updated_at→updated_at, function→task_function,
+/// attempts→attempts, locks→task_locks.
 ///
 /// A default target the model lacks is skipped; an explicit target the model lacks is an error
 /// (a typo must not silently drop data). Map a field to `""` to skip it on purpose.
@@ -11,7 +12,7 @@ public struct FieldMap: Sendable, Hashable {
     /// The logical fields, in the order above.
     public static let logicalFields = [
         "task_name", "status", "message", "progress", "user", "affected", "kwargs", "args", "result",
-        "cleaned", "completed_at", "failed_at", "created_at", "updated_at",
+        "cleaned", "completed_at", "failed_at", "created_at", "updated_at", "function", "attempts", "locks",
     ]
 
     /// The default column of each logical field.
@@ -20,6 +21,7 @@ public struct FieldMap: Sendable, Hashable {
         "user": "user_label", "affected": "affected_objects", "kwargs": "task_kwargs", "args": "task_args",
         "result": "result_payload", "cleaned": "cleaned_up", "completed_at": "completed_at",
         "failed_at": "failed_at", "created_at": "created_at", "updated_at": "updated_at",
+        "function": "task_function", "attempts": "attempts", "locks": "task_locks",
     ]
 
     /// Logical field → the model's column it writes to (fields that map to nothing are absent).

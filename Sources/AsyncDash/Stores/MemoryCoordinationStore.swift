@@ -26,6 +26,8 @@ public actor MemoryCoordinationStore: CoordinationStore {
     private var progressTable: [String: ProgressEntry] = [:]
     private var active: Set<String> = []
     private var letters: [DeadLetter] = []
+    /// The ``AuditLog`` entries, oldest first.
+    var auditEntries: [AuditEntry] = []
 
     public init(clock: any AsyncDashClock = SystemClock()) {
         self.clock = clock

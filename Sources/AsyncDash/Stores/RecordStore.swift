@@ -39,4 +39,19 @@ public protocol RecordStore: Sendable {
     /// Deletes the record whose key column is `key`; returns whether there was one.
     @discardableResult
     func delete(_ model: RecordModel, key: String) async throws -> Bool
+
+    /// Prepares the store to list `model` by `listing` fast (e.g. creates indexes and per-value
+    /// counts); idempotent. A default that does nothing is provided.
+    func prepareListing(_ model: RecordModel, _ listing: RecordListing) async throws
+
+    /// One page of records (see ``RecordPageQuery``). A default implementation reads every
+    /// record through ``list(_:query:)``; override it with a keyset query.
+    ///
+    /// - Throws: ``AsyncDashError`` (``AsyncDashError/Code/invalidArgument``) for a filter, search
+    ///   or sort column the model does not have, or a JSON sort column.
+    func page(_ model: RecordModel, query: RecordPageQuery) async throws -> RecordPage
+
+    /// How many records have each value of `column` (values no record has are absent). A default
+    /// implementation reads every record; override it with a maintained count.
+    func counts(_ model: RecordModel, groupedBy column: String) async throws -> [RecordValue: Int]
 }

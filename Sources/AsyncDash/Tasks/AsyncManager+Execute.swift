@@ -55,7 +55,8 @@ extension AsyncManager {
         await emit(LifecycleEvent(
             .create, task: name, status: .pending, message: "Task queued", user: user, affected: affectedValue,
             args: positional, kwargs: keyword,
-            extra: ["function": .string(function.name), "max_attempts": .int(function.retry.maxAttempts)]
+            extra: ["function": .string(function.name), "max_attempts": .int(function.retry.maxAttempts),
+                    "locks": .array(objects.map { .string($0.lockKey) })]
         ))
         await launchGate.open(name)
     }

@@ -1,8 +1,8 @@
-import AsyncDash
+
 
 extension JSONValue {
     /// Pretty-printed JSON text: two-space indents, object keys sorted (like ``jsonText``).
-    var prettyJSONText: String {
+    public var prettyJSONText: String {
         var out = ""
         writePretty(to: &out, indent: "")
         return out

@@ -1,0 +1,89 @@
+import AsyncDash
+import Foundation
+import Hummingbird
+import Logging
+
+/// The web dashboard of one model-tracking manager: list and detail pages with live progress, the
+/// progress polling endpoint, a JSON API with its OpenAPI document, admin actions, and metrics.
+///
+/// ```swift
+/// let settings = try DashboardSettings.resolve(resolved.config.dashboard, model: manager.recordModel,
+///                                              environment: ProcessInfo.processInfo.environment)
+/// let dashboard = try await Dashboard(manager: manager, queue: queue, settings: settings, logger: logger)
+/// let app = try dashboard.application()          // a swift-service-lifecycle Service
+/// try await app.runService()
+/// ```
+///
+/// Routes (`P` is ``DashboardSettings/pathPrefix``, `/async-dashboard` by default):
+/// - `GET P/` the list; `GET P/{task}/` one task (`?fragment=modal` for the modal);
+///   `GET P/-/stream` and `GET P/{task}/stream`: Server-Sent Events;
+/// - `POST P/{task}/cancel|retry|cleanup`, `POST P/-/cleanup` (admin, CSRF-checked);
+/// - `GET /async/progress/?task_name=` (powercrud's polling contract: 400, 404, 200, 286 when finished);
+/// - `GET /api/tasks`, `GET /api/tasks/{task}`, `GET /api/openapi.json`; `GET /metrics`.
+public struct Dashboard: Sendable {
+    let data: DashboardData
+    let settings: DashboardSettings
+    let queue: (any TaskQueue & TaskQueueInspector)?
+    let audit: (any AuditLog)?
+    let auth: DashboardAuth
+    let templates: Templates
+    let staticFiles: StaticFiles
+    let metrics: DashboardMetrics
+    let logger: Logger
+    /// How often live streams look for changes.
+    let streamInterval: Duration
+
+    /// Prepares the store for listing (indexes, counts) and loads the templates.
+    ///
+    /// - Parameters:
+    ///   - queue: The queue actions cancel and retry through, and clean-up inspects; `nil` when
+    ///     there is none in this process (cancel and retry are then refused).
+    ///   - metrics: Where `/metrics` reads counters from; pass the one whose ``DashboardMetrics/observer``
+    ///     is in the manager's observer chain to count events.
+    /// - Throws: ``TemplateError`` for a template that does not load; ``DashboardExposureError``
+    ///   when bound beyond loopback without a token; store errors.
+    public init(
+        manager: ModelTrackingAsyncManager,
+        queue: (any TaskQueue & TaskQueueInspector)?,
+        settings: DashboardSettings,
+        metrics: DashboardMetrics = DashboardMetrics(),
+        logger: Logger = Logger(label: "asyncdash.web"),
+        streamInterval: Duration = .milliseconds(250)
+    ) async throws {
+        try settings.checkExposure()
+        self.data = DashboardData(manager: manager, settings: settings)
+        self.settings = settings
+        self.queue = queue
+        self.audit = manager.stores.coordination as? any AuditLog
+        self.auth = DashboardAuth(settings: settings)
+        self.templates = try Templates(overrides: settings.templatesDirectory)
+        self.staticFiles = try StaticFiles()
+        self.metrics = metrics
+        self.logger = logger
+        self.streamInterval = streamInterval
+        try await data.prepare()
+    }
+
+    /// Every route, with the security headers.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        addPageRoutes(to: router)
+        addProgressRoutes(to: router)
+        addAPIRoutes(to: router)
+        addActionRoutes(to: router)
+        addMetricsRoute(to: router)
+        return router
+    }
+
+    /// The HTTP server on ``DashboardSettings/host``:``DashboardSettings/port``.
+    ///
+    /// - Parameter onServerRunning: Called with the bound port once it listens (useful with port 0).
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "AsyncDash"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,144 @@
+import AsyncDash
+import Foundation
+
+/// The dashboard's reads: pages of records, one task's snapshot, counts by status. Works through
+/// the manager's record model and field map, so renamed columns are followed.
+struct DashboardData: Sendable {
+    let manager: ModelTrackingAsyncManager
+    let settings: DashboardSettings
+
+    var model: RecordModel { manager.recordModel }
+    var records: any RecordStore { manager.stores.records }
+
+    /// The column of a logical field (`status`, `updated_at`, …), if the model maps it.
+    func column(_ logical: String) -> String? { manager.resolvedFieldMap[logical]?.name }
+
+    /// The sorts the list offers: URL value → column.
+    var sorts: [(name: String, column: String)] {
+        [("updated", column("updated_at")), ("created", column("created_at")), ("name", model.keyColumn)]
+            .compactMap { name, column in column.map { (name, $0) } }
+    }
+
+    /// Indexes and counts for the list (idempotent).
+    func prepare() async throws {
+        let listing = RecordListing(filterColumns: column("status").map { [$0] } ?? [], sortColumns: sorts.map(\.column))
+        try await records.prepareListing(model, listing)
+    }
+
+    /// The task's record, progress entry and status together; `nil` for a task nobody knows.
+    func snapshot(_ name: String) async throws -> TaskSnapshot? {
+        async let recordRead = manager.record(for: name)
+        async let progressRead = manager.stores.coordination.progress(for: name)
+        async let activeRead = manager.stores.coordination.isActiveTask(name)
+        let (record, live, active) = try await (recordRead, progressRead, activeRead)
+        guard record != nil || live != nil || active else { return nil }
+        let value: (String) -> RecordValue = { logical in
+            guard let record, let column = column(logical) else { return .null }
+            return record[column]
+        }
+        let status = value("status").text ?? (active ? TaskStatus.inProgress.rawValue : TaskStatus.pending.rawValue)
+        var progress = live?.json ?? value("progress").json
+        if case .string(let text) = progress, let parsed = try? JSONValue(parsing: text), case .object = parsed { progress = parsed }
+        var fraction: Double?
+        if let payload = ProgressPayload(json: progress), case .structured(let structured) = payload { fraction = structured.fraction }
+        if TaskStatus(parsing: status) == .success { fraction = 1 }
+        var updatedAt: Date?
+        if case .timestamp(let date) = value("updated_at") { updatedAt = date }
+        var attempts: Int?
+        if case .integer(let count) = value("attempts") { attempts = count }
+        return TaskSnapshot(
+            name: name, status: status, message: value("message").text ?? "", progress: progress,
+            fraction: fraction, result: value("result").json, updatedAt: updatedAt, attempts: attempts)
+    }
+
+    /// Counts per status (values as text; a missing status counts as `pending`).
+    func statusCounts() async throws -> [String: Int] {
+        guard let status = column("status") else { return [:] }
+        var counts: [String: Int] = [:]
+        for (value, count) in try await records.counts(model, groupedBy: status) {
+            counts[value.text ?? TaskStatus.pending.rawValue, default: 0] += count
+        }
+        return counts
+    }
+}
+
+/// The list's filters, sort and position, read from a query string.
+struct ListRequest: Sendable, Equatable {
+    var status: String?
+    var search: String?
+    var sort = "updated"
+    var descending = true
+    var after: String?
+    var before: String?
+    var last = false
+
+    /// - Throws: ``DashboardInputError`` naming the parameter, its value and what is valid.
+    init(parameters: [String: String], data: DashboardData) throws(DashboardInputError) {
+        if let status = parameters["status"], !status.isEmpty {
+            guard TaskStatus(parsing: status) != nil else {
+                throw DashboardInputError(parameter: "status", value: status, valid: TaskStatus.allCases.map(\.rawValue))
+            }
+            self.status = status
+        }
+        if let search = parameters["q"]?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            guard search.count <= 200 else { throw DashboardInputError(parameter: "q", value: String(search.prefix(20)) + "…", valid: ["at most 200 characters"]) }
+            self.search = search
+        }
+        if let sort = parameters["sort"], !sort.isEmpty {
+            guard data.sorts.contains(where: { $0.name == sort }) else {
+                throw DashboardInputError(parameter: "sort", value: sort, valid: data.sorts.map(\.name))
+            }
+            self.sort = sort
+        }
+        if let order = parameters["order"], !order.isEmpty {
+            guard order == "asc" || order == "desc" else { throw DashboardInputError(parameter: "order", value: order, valid: ["asc", "desc"]) }
+            descending = order == "desc"
+        }
+        after = parameters["after"].flatMap { $0.isEmpty ? nil : $0 }
+        before = parameters["before"].flatMap { $0.isEmpty ? nil : $0 }
+        last = parameters["page"] == "last"
+    }
+
+    /// The store query for this request.
+    func query(_ data: DashboardData, limit: Int) throws(DashboardInputError) -> RecordPageQuery {
+        let column = data.sorts.first { $0.name == sort }?.column ?? data.model.keyColumn
+        let type = data.model.column(column)?.type ?? .text
+        var query = RecordPageQuery(sortColumn: column, descending: descending, limit: limit)
+        if let status, let statusColumn = data.column("status") { query.filters[statusColumn] = .text(status) }
+        if let search {
+            let columns = [data.model.keyColumn, data.column("user")].compactMap { $0 }
+                .filter { data.model.column($0)?.type == .text }
+            query.search = RecordSearch(search, in: columns)
+        }
+        if let after {
+            guard let cursor = RecordCursor(token: after, type: type) else { throw DashboardInputError(parameter: "after", value: after, valid: ["a cursor from a page link"]) }
+            query.position = .after(cursor)
+        } else if let before {
+            guard let cursor = RecordCursor(token: before, type: type) else { throw DashboardInputError(parameter: "before", value: before, valid: ["a cursor from a page link"]) }
+            query.position = .before(cursor)
+        } else if last {
+            query.position = .last
+        }
+        return query
+    }
+
+    /// Query-string pairs that keep the filters and sort (for links), without the position.
+    var filterParameters: [(String, String)] {
+        var pairs: [(String, String)] = []
+        if let status { pairs.append(("status", status)) }
+        if let search { pairs.append(("q", search)) }
+        if sort != "updated" { pairs.append(("sort", sort)) }
+        if !descending { pairs.append(("order", "asc")) }
+        return pairs
+    }
+}
+
+/// A query parameter with a value the dashboard cannot use.
+struct DashboardInputError: Error, CustomStringConvertible, Sendable {
+    var parameter: String
+    var value: String
+    var valid: [String]
+    var description: String {
+        "query parameter '\(parameter)': '\(value)' is not valid; expected \(valid.joined(separator: ", "))"
+    }
+}

@@ -1,0 +1,108 @@
+import AsyncDash
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The progress polling endpoint and the live streams (Server-Sent Events).
+extension Dashboard {
+    func addProgressRoutes(to router: Router<BasicRequestContext>) {
+        // powercrud's contract, with 404 (not 286) for a task nobody knows.
+        router.get("/async/progress") { request, _ in
+            guard self.auth.identify(request).role >= .read else {
+                return Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")
+            }
+            guard let name = request.parameters["task_name"], !name.isEmpty else {
+                return Reply.jsonError(.badRequest, "the query parameter task_name is required, e.g. /async/progress/?task_name=import-42")
+            }
+            guard let snapshot = try await self.data.snapshot(name) else {
+                return Reply.jsonError(.notFound, "no task named '\(name)' is known (no record, no progress entry, not active)", ["task_name": .string(name)])
+            }
+            return Reply.json(snapshot.json, status: snapshot.finished ? Reply.finished : .ok)
+        }
+        router.get("\(prefix)/{task}/stream") { request, context in
+            let (_, refusal) = self.requireReader(request)
+            if let refusal { return refusal }
+            guard let name = self.taskParameter(context), let first = try await self.data.snapshot(name) else {
+                return Reply.jsonError(.notFound, "no such task")
+            }
+            return self.eventStream { writer in
+                var last = first
+                try await writer.write(Self.event("task", first.json))
+                var quiet = Duration.zero
+                while !last.finished {
+                    try await Task.sleep(for: self.streamInterval)
+                    guard let snapshot = try await self.data.snapshot(name) else {
+                        try await writer.write(Self.event("gone", ["task_name": .string(name)]))
+                        return
+                    }
+                    if snapshot != last {
+                        try await writer.write(Self.event("task", snapshot.json))
+                        last = snapshot
+                        quiet = .zero
+                    } else {
+                        quiet += self.streamInterval
+                        if quiet >= .seconds(15) {
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            quiet = .zero
+                        }
+                    }
+                }
+            }
+        }
+        router.get("\(prefix)/-/stream") { request, _ in
+            let (_, refusal) = self.requireReader(request)
+            if let refusal { return refusal }
+            return self.eventStream { writer in
+                var last = try await self.listVersion()
+                try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+                var quiet = Duration.zero
+                while true {
+                    try await Task.sleep(for: self.streamInterval)
+                    let version = try await self.listVersion()
+                    if version != last {
+                        try await writer.write(Self.event("changed", version))
+                        last = version
+                        quiet = .zero
+                    } else {
+                        quiet += self.streamInterval
+                        if quiet >= .seconds(15) {
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            quiet = .zero
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What changes when any record changes: the newest update and the counts per status.
+    func listVersion() async throws -> JSONValue {
+        var newest: JSONValue = .null
+        if let updated = data.column("updated_at") {
+            let page = try await data.records.page(data.model, query: RecordPageQuery(sortColumn: updated, limit: 1))
+            if let record = page.records.first {
+                newest = .array([record[updated].json, record[data.model.keyColumn].json])
+            }
+        }
+        let counts = try await data.statusCounts()
+        return ["newest": newest, "counts": .object(counts.mapValues { .int($0) })]
+    }
+
+    static func event(_ name: String, _ data: JSONValue) -> ByteBuffer {
+        ByteBuffer(string: "event: \(name)\ndata: \(Reply.safeJSON(data))\n\n")
+    }
+
+    /// A `text/event-stream` response written by `produce` (which ends when the client goes away:
+    /// a write then throws).
+    func eventStream(_ produce: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .xAccelBuffering: "no"],
+            body: ResponseBody { writer in
+                do {
+                    try await produce(&writer)
+                } catch is CancellationError {}
+                try await writer.finish(nil)
+            })
+    }
+}

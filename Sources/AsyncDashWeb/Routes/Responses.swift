@@ -1,0 +1,82 @@
+import AsyncDash
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Building responses and reading requests.
+enum Reply {
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: safeJSON(value))))
+    }
+
+    /// JSON text with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026` (they only occur
+    /// inside strings), so no JSON answer can be read as markup even by a careless client.
+    static func safeJSON(_ value: JSONValue) -> String {
+        var out = ""
+        for scalar in value.jsonText.unicodeScalars {
+            switch scalar {
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// `{"error": message}` plus `extra` members.
+    static func jsonError(_ status: HTTPResponse.Status, _ message: String, _ extra: [String: JSONValue] = [:]) -> Response {
+        json(.object(extra.merging(["error": .string(message)]) { $1 }), status: status)
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// HTTP 286: htmx-style pollers stop polling on it (powercrud's "finished").
+    static let finished = HTTPResponse.Status(code: 286, reasonPhrase: "Task Finished")
+}
+
+extension Request {
+    /// The query parameters, percent-decoded, last value wins.
+    var parameters: [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in uri.queryParameters { result[String(key)] = String(value) }
+        return result
+    }
+
+    /// A `application/x-www-form-urlencoded` body of at most 16 KiB.
+    mutating func form() async throws -> [String: String] {
+        let buffer = try await collectBody(upTo: 16 * 1024)
+        let text = String(buffer: buffer)
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return result
+    }
+
+    /// Whether the client prefers JSON (an API client) over a page.
+    var wantsJSON: Bool {
+        guard let accept = headers[.accept] else { return false }
+        return accept.contains("application/json") && !accept.contains("text/html")
+    }
+}
+
+extension Dashboard {
+    var prefix: String { settings.pathPrefix }
+
+    /// The `{task}` path parameter, decoded.
+    func taskParameter(_ context: BasicRequestContext) -> String? {
+        guard let raw = context.parameters.get("task") else { return nil }
+        return raw.removingPercentEncoding ?? raw
+    }
+}
