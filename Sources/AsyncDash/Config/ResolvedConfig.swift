@@ -78,15 +78,18 @@ public struct ResolvedConfig: Sendable {
     }
 
     /// Builds manager `name` (default: `ASYNC_MANAGER_DEFAULT`) on `stores`, preparing its record
-    /// model's schema.
+    /// model's schema. `additionalObservers` run after the configured ones (e.g. the dashboard's
+    /// metrics counter).
     public func makeManager(
         named name: String? = nil,
         stores: StoreSet,
         logger: Logger = Logger(label: "asyncdash"),
         diagnostics: ManagerDiagnostics = ManagerDiagnostics(),
-        prepare: Bool = true
+        prepare: Bool = true,
+        additionalObservers: [ObserverRegistration] = []
     ) async throws -> AsyncManager {
-        let resolved = try manager(named: name)
+        var resolved = try manager(named: name)
+        resolved.observers += additionalObservers
         let manager = try resolved.entry.makeManager(
             resolved.context(settings: settings, stores: stores, registry: registry, logger: logger, diagnostics: diagnostics)
         )

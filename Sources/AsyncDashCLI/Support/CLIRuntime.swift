@@ -67,14 +67,16 @@ public struct CLIRuntime: Sendable {
     ///
     /// - Parameter prepare: Whether to create or upgrade its record model's table first.
     /// - Throws: ``CLIError`` (usage) for an unknown name or a manager that cannot be built.
-    public func manager(named name: String?, stores: StoreSet, prepare: Bool = true) async throws -> AsyncManager {
+    public func manager(
+        named name: String?, stores: StoreSet, prepare: Bool = true, observers: [ObserverRegistration] = []
+    ) async throws -> AsyncManager {
         do {
             _ = try resolved.manager(named: name)
         } catch {
             throw CLIError.usage("--manager: \(error)")
         }
         do {
-            return try await resolved.makeManager(named: name, stores: stores, logger: logger, prepare: prepare)
+            return try await resolved.makeManager(named: name, stores: stores, logger: logger, prepare: prepare, additionalObservers: observers)
         } catch let error as ManagerConfigurationError {
             throw CLIError.usage("manager '\(name ?? resolved.defaultManager.name)': \(error)")
         } catch let error as FieldMapError {

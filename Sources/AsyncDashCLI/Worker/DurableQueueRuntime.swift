@@ -20,7 +20,7 @@ struct DurableQueueRuntime: Sendable {
     ///
     /// - Throws: ``CLIError`` (failure) when `STORE` is not a `sqlite:` URL; config, store and
     ///   manager errors.
-    init(_ global: GlobalOptions) async throws {
+    init(_ global: GlobalOptions, observers: [ObserverRegistration] = []) async throws {
         runtime = try CLIRuntime(global)
         let url = runtime.storeURL()
         guard url.hasPrefix(SQLiteStore.urlScheme + ":") else {
@@ -31,7 +31,7 @@ struct DurableQueueRuntime: Sendable {
         guard let store = stores.coordination as? SQLiteStore ?? stores.records as? SQLiteStore else {
             throw CLIError.failure("the durable task queue needs a SQLite store, but '\(url)' did not open as one")
         }
-        manager = try await runtime.manager(named: nil, stores: stores)
+        manager = try await runtime.manager(named: nil, stores: stores, observers: observers)
         queue = SQLiteTaskQueue(store: store, runner: manager)
     }
 }

@@ -1,16 +1,17 @@
 import ArgumentParser
 import AsyncDash
 import AsyncDashSQLite
+import AsyncDashWeb
 import Foundation
 import Logging
 import ServiceLifecycle
 
-/// `asyncdash serve [--demo]`: workers in this process on the queue `QUEUE` names, plus clean-up
-/// every `CLEANUP_SCHEDULE_INTERVAL`, until SIGTERM/SIGINT. The dashboard joins it later.
+/// `asyncdash serve [--demo] [--bind HOST:PORT]`: the dashboard, workers in this process on the queue
+/// `QUEUE` names, and clean-up every `CLEANUP_SCHEDULE_INTERVAL`, until SIGTERM/SIGINT.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run workers (QUEUE: durable or inprocess) and scheduled clean-up until SIGTERM/SIGINT.",
+        abstract: "Run the dashboard, workers (QUEUE: durable or inprocess) and scheduled clean-up until SIGTERM/SIGINT.",
         discussion: """
             QUEUE: durable claims from the durable queue in the SQLite store (tasks launched by any process; \
             running ones are handed back on shutdown). QUEUE: inprocess runs tasks launched in this process \
@@ -29,9 +30,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds running tasks get to finish after SIGTERM.", valueName: "s"))
     var gracePeriod: Double = 10
 
+    @Option(help: ArgumentHelp("Where the dashboard listens (overrides DASHBOARD.bind; default 127.0.0.1:8000; port 0 picks a free one).", valueName: "host:port"))
+    var bind: String?
+
+    @Flag(help: "Run workers and clean-up only, without the dashboard.")
+    var noDashboard = false
+
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be 1 or more, not \(concurrency)") }
         guard gracePeriod >= 0 else { throw ValidationError("--grace-period must be 0 or more") }
+        if let bind, DashboardSettings.parseBind(bind) == nil {
+            throw ValidationError("--bind '\(bind)': expected HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8000")
+        }
     }
 
     func run() async throws {
@@ -44,14 +54,16 @@ struct ServeCommand: AsyncParsableCommand {
         let ready: @Sendable () -> Void = { [demo, concurrency] in
             LiveOutput.line("serving: queue \(kind), store \(runtime.storeURL()), concurrency \(concurrency)\(demo ? ", launching sample tasks" : "")")
         }
+        let metrics = DashboardMetrics()
+        let observers = noDashboard ? [] : [metrics.observerRegistration]
         if kind == "durable" {
-            let durable = try await DurableQueueRuntime(global)
+            let durable = try await DurableQueueRuntime(global, observers: observers)
             let worker = QueueWorker(queue: ReportingQueue(base: durable.queue), manager: durable.manager, concurrency: concurrency)
             (queue, manager) = (durable.queue, durable.manager)
             workers = QueueWorkerService(worker: worker, grace: grace, onStart: ready)
         } else {
             let stores = try runtime.openStores()
-            manager = try await runtime.manager(named: nil, stores: stores)
+            manager = try await runtime.manager(named: nil, stores: stores, observers: observers)
             let inProcess = InProcessTaskQueue(runner: manager, concurrency: concurrency)
             queue = inProcess
             workers = InProcessQueueService(queue: inProcess, manager: manager, grace: grace, onStart: ready)
@@ -59,8 +71,44 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = runtime.logger
         var services: [any Service] = [workers, LoopService { ScheduledCleanup.start(manager: manager, queue: queue, logger: logger) }]
         if demo { services.append(LoopService { DemoLauncher.start(manager: manager, queue: queue, logger: logger) }) }
+        if !noDashboard {
+            services.append(try await dashboardService(runtime: runtime, manager: manager, queue: queue, metrics: metrics))
+        }
         try await Services.run(services, logger: runtime.logger)
         LiveOutput.line("stopped (graceful shutdown)")
+    }
+}
+
+extension ServeCommand {
+    /// The dashboard of `manager`, as a service.
+    ///
+    /// - Throws: ``CLIError`` (usage) for a `DASHBOARD` mistake or an exposed address without a
+    ///   token; (failure) when the manager keeps no records.
+    func dashboardService(
+        runtime: CLIRuntime, manager: AsyncManager, queue: any TaskQueue & TaskQueueInspector, metrics: DashboardMetrics
+    ) async throws -> any Service {
+        guard let tracking = manager as? ModelTrackingAsyncManager else {
+            throw CLIError.failure("manager '\(manager.name)' keeps no dashboard records, so there is nothing to show; use --no-dashboard, or a manager based on asyncdash.ModelTrackingAsyncManager")
+        }
+        var settings: DashboardSettings
+        do {
+            settings = try DashboardSettings.resolve(runtime.resolved.config.dashboard, model: tracking.recordModel, environment: runtime.environment)
+        } catch {
+            throw CLIError.usage(error.description)
+        }
+        if let bind, let (host, port) = DashboardSettings.parseBind(bind) { (settings.host, settings.port) = (host, port) }
+        let dashboard: Dashboard
+        do {
+            dashboard = try await Dashboard(manager: tracking, queue: queue, settings: settings, metrics: metrics, logger: runtime.logger)
+        } catch let error as DashboardExposureError {
+            throw CLIError.usage(error.description)
+        } catch let error as TemplateError {
+            throw CLIError.usage(error.description)
+        }
+        let (host, prefix) = (settings.host, settings.pathPrefix)
+        return dashboard.application { port in
+            LiveOutput.line("dashboard: http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)/")
+        }
     }
 }
 

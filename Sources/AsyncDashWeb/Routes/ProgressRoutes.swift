@@ -2,6 +2,7 @@ import AsyncDash
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 
 /// The progress polling endpoint and the live streams (Server-Sent Events).
 extension Dashboard {
@@ -29,7 +30,7 @@ extension Dashboard {
                 var last = first
                 try await writer.write(Self.event("task", first.json))
                 var quiet = Duration.zero
-                while !last.finished {
+                while !last.finished, await self.streamGoesOn() {
                     try await Task.sleep(for: self.streamInterval)
                     guard let snapshot = try await self.data.snapshot(name) else {
                         try await writer.write(Self.event("gone", ["task_name": .string(name)]))
@@ -56,7 +57,9 @@ extension Dashboard {
                 var last = try await self.listVersion()
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
                 var quiet = Duration.zero
-                while true {
+                let started = ContinuousClock.now
+                // Streams end after 10 minutes (EventSource reconnects) or when the server shuts down.
+                while await self.streamGoesOn(), ContinuousClock.now - started < .seconds(600) {
                     try await Task.sleep(for: self.streamInterval)
                     let version = try await self.listVersion()
                     if version != last {
@@ -73,6 +76,11 @@ extension Dashboard {
                 }
             }
         }
+    }
+
+    /// Whether a stream should keep going: not cancelled, server not shutting down.
+    func streamGoesOn() async -> Bool {
+        !Task.isCancelled && !Task.isShuttingDownGracefully
     }
 
     /// What changes when any record changes: the newest update and the counts per status.
