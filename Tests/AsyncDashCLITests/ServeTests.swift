@@ -11,7 +11,7 @@ struct ServeTests {
             var env = cli.queueEnvironment("serve-\(queue).sqlite")
             env["ASYNCDASH_QUEUE"] = queue
             env["ASYNCDASH_CLEANUP_SCHEDULE_INTERVAL"] = "1"
-            let serve = try cli.start(["serve", "--demo", "--concurrency", "4", "--grace-period", "5"], environment: env, deadline: .seconds(90))
+            let serve = try cli.start(["serve", "--demo", "--concurrency", "4", "--grace-period", "5", "--bind", "127.0.0.1:0"], environment: env, deadline: .seconds(90))
             #expect(await serve.waitForOutput("serving: queue \(queue)"), "\(serve.description)")
             let records = try await cli.waitForRecords(env, timeout: .seconds(60), interval: .milliseconds(300)) { records in
                 records.values.contains { $0.status == "success" } && records.values.contains { $0.status == "failed" }

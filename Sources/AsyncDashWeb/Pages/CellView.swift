@@ -8,7 +8,7 @@ struct CellView {
     let prefix: String
     let now: Date
 
-    static let icons = ["pending": "◷", "in_progress": "▶", "success": "✓", "failed": "✗", "cancelled": "⦸"]
+    static let icons = ["pending": "◷", "in_progress": "▶", "success": "✓", "failed": "✗", "cancelled": "⊘"]
     static let logicalLabels = [
         "task_name": "Task", "status": "Status", "message": "Message", "progress": "Progress", "user": "User",
         "affected": "Affected objects", "kwargs": "Keyword arguments", "args": "Arguments", "result": "Result",

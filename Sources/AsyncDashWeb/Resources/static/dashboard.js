@@ -2,7 +2,7 @@
 // relative times. No dependencies; works with the CSP `script-src 'self'`.
 (function () {
   "use strict";
-  var ICONS = { pending: "◷", in_progress: "▶", success: "✓", failed: "✗", cancelled: "⦸" };
+  var ICONS = { pending: "◷", in_progress: "▶", success: "✓", failed: "✗", cancelled: "⊘" };
 
   function relative(date) {
     var s = Math.round((Date.now() - date.getTime()) / 1000), future = s < 0; s = Math.abs(s);
