@@ -2,19 +2,19 @@ import ArgumentParser
 import AsyncDash
 import Foundation
 
-/// `asyncdash bench lifecycle|locks`: throughput workloads; each prints one last line of
+/// `asyncdash bench lifecycle|locks|e2e|http|list`: throughput workloads; each prints one last line of
 /// `key=value` pairs.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput; the last line of output is key=value pairs.",
-        subcommands: [BenchLifecycleCommand.self, BenchLocksCommand.self, BenchE2ECommand.self]
+        subcommands: [BenchLifecycleCommand.self, BenchLocksCommand.self, BenchE2ECommand.self, BenchHTTPCommand.self, BenchListCommand.self]
     )
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        throw CLIError.usage("missing a workload: lifecycle, locks or e2e; see 'asyncdash bench --help'")
+        throw CLIError.usage("missing a workload: lifecycle, locks, e2e, http or list; see 'asyncdash bench --help'")
     }
 }
 
