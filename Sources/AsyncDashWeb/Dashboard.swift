@@ -67,7 +67,7 @@ public struct Dashboard: Sendable {
     /// Every route, with the security headers.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(pagePrefix: settings.pathPrefix))
         addPageRoutes(to: router)
         addProgressRoutes(to: router)
         addAPIRoutes(to: router)

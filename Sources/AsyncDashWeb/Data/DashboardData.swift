@@ -26,11 +26,16 @@ struct DashboardData: Sendable {
     }
 
     /// The task's record, progress entry and status together; `nil` for a task nobody knows.
+    ///
+    /// Reads as little as it can: a finished record is the whole answer (one read); a running
+    /// task also reads its live progress entry; only a task without a record asks whether it is
+    /// active.
     func snapshot(_ name: String) async throws -> TaskSnapshot? {
-        async let recordRead = manager.record(for: name)
-        async let progressRead = manager.stores.coordination.progress(for: name)
-        async let activeRead = manager.stores.coordination.isActiveTask(name)
-        let (record, live, active) = try await (recordRead, progressRead, activeRead)
+        let record = try await manager.record(for: name)
+        let recordStatus = record.flatMap { record in column("status").flatMap { record[$0].text } }
+        let ended = recordStatus.flatMap(TaskStatus.init(parsing:))?.isTerminal ?? false
+        let live = ended ? nil : try await manager.stores.coordination.progress(for: name)
+        let active = record == nil ? try await manager.stores.coordination.isActiveTask(name) : false
         guard record != nil || live != nil || active else { return nil }
         let value: (String) -> RecordValue = { logical in
             guard let record, let column = column(logical) else { return .null }

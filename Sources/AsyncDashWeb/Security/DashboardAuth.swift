@@ -72,13 +72,14 @@ struct DashboardAuth: Sendable {
         return difference == 0 && x.count == y.count
     }
 
-    /// 32 random hex characters from the system's generator.
+    /// 32 random hex characters (128 bits) from the system's generator.
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
-        }.joined()
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return hex(generator.next()) + hex(generator.next())
     }
 
     /// Checks a state-changing request from a browser: the form's `csrf` field (or the

@@ -5,6 +5,9 @@ import Hummingbird
 /// and the usual security headers on every response; gives a request without a CSRF cookie the
 /// token its page will set (``CSRFSeed``).
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Pages live under this path; only their requests need a CSRF token.
+    let pagePrefix: String
+
     static var policy: String {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -13,7 +16,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
-            if request.cookies[DashboardAuth.csrfCookie] == nil {
+            if request.uri.path.hasPrefix(pagePrefix), request.cookies[DashboardAuth.csrfCookie] == nil {
                 response = try await CSRFSeed.$current.withValue(DashboardAuth.randomToken()) { try await next(request, context) }
             } else {
                 response = try await next(request, context)
