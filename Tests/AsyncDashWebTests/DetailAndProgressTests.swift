@@ -1,0 +1,134 @@
+import AsyncDash
+import AsyncDashWeb
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// One task's page, its modal fragment, and the progress polling endpoint.
+@Suite struct DetailPageTests {
+    @Test func showsMessageStatusAndFormattedResult() async throws {
+        let fixture = try await WebFixture()
+        await fixture.seedMixedTasks()
+        try await fixture.test { client in
+            let response = try await client.execute(uri: "/async-dashboard/alibaba-sync/", method: .get)
+            #expect(response.status == .ok)
+            let page = response.text
+            #expect(page.contains("<html"))
+            #expect(page.contains(#"<h1 class="task-name">alibaba-sync</h1>"#))
+            #expect(page.contains(#"<span id="live-message">Synced 5 rows</span>"#))
+            #expect(page.contains(#"<span id="live-status" class="badge status-success">"#))
+            #expect(page.contains(#"<span class="label">success</span>"#))
+            // The result, pretty-printed (two-space indents, sorted keys) and escaped.
+            #expect(page.contains("<pre class=\"json\">{\n  &quot;rows&quot;: 5,\n  &quot;source&quot;: &quot;erp&quot;\n}</pre>"))
+            #expect(page.contains("Actions taken"))
+            #expect(page.contains("No actions yet."))
+            // A finished task cannot be cancelled, and can be retried only with a known function.
+            #expect(page.contains("Following live…") == false)
+        }
+    }
+
+    @Test func aRunningTaskShowsItsProgress() async throws {
+        let fixture = try await WebFixture()
+        await fixture.seedMixedTasks()
+        try await fixture.test { client in
+            let page = try await client.execute(uri: "/async-dashboard/reindex/", method: .get).text
+            #expect(page.contains(#"<progress id="live-bar" max="100" value="50">"#))
+            #expect(page.contains("2/4 shards"))
+            #expect(page.contains("Following live…"))
+            #expect(page.contains(#"data-poll="/async/progress/?task_name=reindex""#))
+        }
+    }
+
+    @Test func theModalFragmentIsOnlyTheArticle() async throws {
+        let fixture = try await WebFixture()
+        await fixture.seedMixedTasks()
+        try await fixture.test { client in
+            let response = try await client.execute(uri: "/async-dashboard/import-books/?fragment=modal", method: .get)
+            #expect(response.status == .ok)
+            let fragment = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(fragment.hasPrefix("<article id=\"task-detail\""))
+            #expect(fragment.hasSuffix("</article>"))
+            #expect(!fragment.contains("<html") && !fragment.contains("<header"))
+            #expect(fragment.contains("disk full"))
+        }
+    }
+
+    @Test func anUnknownTaskIs404() async throws {
+        let fixture = try await WebFixture()
+        await fixture.seedMixedTasks()
+        try await fixture.test { client in
+            let response = try await client.execute(uri: "/async-dashboard/no-such-task/", method: .get)
+            #expect(response.status == .notFound)
+            #expect(response.text.contains("No such task"))
+            #expect(response.text.contains("no-such-task"))
+            let modal = try await client.execute(uri: "/async-dashboard/no-such-task/?fragment=modal", method: .get)
+            #expect(modal.status == .notFound)
+        }
+    }
+}
+
+@Suite struct ProgressEndpointTests {
+    @Test func withoutTaskNameIs400JSON() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            for uri in ["/async/progress/", "/async/progress/?task_name="] {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.contentType] == "application/json")
+                #expect(try response.json()["error"]?.stringValue?.contains("task_name") == true)
+            }
+        }
+    }
+
+    @Test func anUnknownTaskIs404JSON() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let response = try await client.execute(uri: "/async/progress/?task_name=ghost", method: .get)
+            #expect(response.status == .notFound)
+            #expect(try response.json()["task_name"] == "ghost")
+        }
+    }
+
+    @Test func aPendingOrRunningTaskIs200WithStatusAndProgress() async throws {
+        let fixture = try await WebFixture()
+        await fixture.seedMixedTasks()
+        try await fixture.test { client in
+            let pending = try await client.execute(uri: "/async/progress/?task_name=report-q3", method: .get)
+            #expect(pending.status == .ok)
+            let pendingJSON = try pending.json()
+            #expect(pendingJSON["status"] == "pending")
+            #expect(pendingJSON["finished"] == false)
+            #expect(pendingJSON["message"] == "Task queued")
+
+            let running = try await client.execute(uri: "/async/progress/?task_name=reindex", method: .get)
+            #expect(running.status == .ok)
+            let runningJSON = try running.json()
+            #expect(runningJSON["status"] == "in_progress")
+            #expect(runningJSON["percent"] == 50)
+            #expect(runningJSON["progress_text"] == "2/4 shards")
+            #expect(runningJSON["progress"]?["done"] == 2)
+        }
+    }
+
+    @Test func aFinishedTaskIs286WithItsFinalStatus() async throws {
+        let fixture = try await WebFixture()
+        await fixture.seedMixedTasks()
+        try await fixture.launchAndFinish("launched", count: 3)
+        try await fixture.test { client in
+            let launched = try await client.execute(uri: "/async/progress/?task_name=launched", method: .get)
+            #expect(launched.status.code == 286)
+            let json = try launched.json()
+            #expect(json["status"] == "success")
+            #expect(json["finished"] == true)
+            #expect(json["percent"] == 100)
+            #expect(json["result"] == ["updated": 3])
+
+            let failed = try await client.execute(uri: "/async/progress/?task_name=import-books", method: .get)
+            #expect(failed.status.code == 286)
+            #expect(try failed.json()["status"] == "failed")
+            #expect(try failed.json()["message"] == "disk full")
+        }
+    }
+}
