@@ -22,7 +22,8 @@ import Logging
 /// - `GET /api/tasks`, `GET /api/tasks/{task}`, `GET /api/openapi.json`; `GET /metrics`.
 public struct Dashboard: Sendable {
     let data: DashboardData
-    let settings: DashboardSettings
+    /// The settings it was built with.
+    public let settings: DashboardSettings
     let queue: (any TaskQueue & TaskQueueInspector)?
     let audit: (any AuditLog)?
     let auth: DashboardAuth
@@ -32,6 +33,7 @@ public struct Dashboard: Sendable {
     let logger: Logger
     /// How often live streams look for changes.
     let streamInterval: Duration
+    let allowsRetry: Bool
 
     /// Prepares the store for listing (indexes, counts) and loads the templates.
     ///
@@ -40,6 +42,8 @@ public struct Dashboard: Sendable {
     ///     there is none in this process (cancel and retry are then refused).
     ///   - metrics: Where `/metrics` reads counters from; pass the one whose ``DashboardMetrics/observer``
     ///     is in the manager's observer chain to count events.
+    ///   - allowsRetry: Whether the retry action relaunches through `queue`. Turn it off when the
+    ///     queue's worker runs another manager's tasks (a relaunched task would be recorded there).
     /// - Throws: ``TemplateError`` for a template that does not load; ``DashboardExposureError``
     ///   when bound beyond loopback without a token; store errors.
     public init(
@@ -47,9 +51,11 @@ public struct Dashboard: Sendable {
         queue: (any TaskQueue & TaskQueueInspector)?,
         settings: DashboardSettings,
         metrics: DashboardMetrics = DashboardMetrics(),
+        allowsRetry: Bool = true,
         logger: Logger = Logger(label: "asyncdash.web"),
         streamInterval: Duration = .milliseconds(250)
     ) async throws {
+        self.allowsRetry = allowsRetry
         try settings.checkExposure()
         self.data = DashboardData(manager: manager, settings: settings)
         self.settings = settings
@@ -64,24 +70,33 @@ public struct Dashboard: Sendable {
         try await data.prepare()
     }
 
-    /// Every route, with the security headers.
-    public func router() -> Router<BasicRequestContext> {
+    /// Every route, with the security headers: this dashboard's pages, streams and actions, then
+    /// those of `others` (dashboards of other managers, each under its own path prefix), then the
+    /// routes only this one serves: the progress endpoint, the JSON API and `/metrics`.
+    public func router(adding others: [Dashboard] = []) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: SecurityHeadersMiddleware(pagePrefix: settings.pathPrefix))
-        addPageRoutes(to: router)
-        addProgressRoutes(to: router)
+        router.add(middleware: SecurityHeadersMiddleware(pagePrefixes: ([self] + others).map(\.settings.pathPrefix)))
+        for dashboard in [self] + others {
+            dashboard.addPageRoutes(to: router)
+            dashboard.addStreamRoutes(to: router)
+            dashboard.addActionRoutes(to: router)
+        }
+        addProgressEndpoint(to: router)
         addAPIRoutes(to: router)
-        addActionRoutes(to: router)
         addMetricsRoute(to: router)
         return router
     }
 
     /// The HTTP server on ``DashboardSettings/host``:``DashboardSettings/port``.
     ///
-    /// - Parameter onServerRunning: Called with the bound port once it listens (useful with port 0).
-    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// - Parameters:
+    ///   - others: Dashboards of other managers served with this one (see ``router(adding:)``).
+    ///   - onServerRunning: Called with the bound port once it listens (useful with port 0).
+    public func application(
+        adding others: [Dashboard] = [], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         Application(
-            router: router(),
+            router: router(adding: others),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "AsyncDash"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -122,6 +122,29 @@ public struct DashboardSettings: Sendable, Hashable {
         return settings
     }
 
+    /// The settings of another manager's dashboard (`DASHBOARD.managers.NAME`): its own
+    /// `path_prefix`, `fields`, `detail_fields` and `page_size`, checked against its record model;
+    /// the address, tokens and templates of these settings.
+    ///
+    /// - Throws: ``DashboardConfigError`` for a mistake in `section`, or a `path_prefix` that is
+    ///   this dashboard's or lies inside it.
+    public func forManager(_ section: [String: Located<JSONValue>], model: RecordModel) throws(DashboardConfigError) -> DashboardSettings {
+        var other = try Self.resolve(section, model: model, environment: [:])
+        other.host = host
+        other.port = port
+        other.readToken = readToken
+        other.adminToken = adminToken
+        other.templatesDirectory = templatesDirectory
+        if other.pathPrefix == pathPrefix || other.pathPrefix.hasPrefix(pathPrefix + "/") || pathPrefix.hasPrefix(other.pathPrefix + "/")
+            || ["/api", "/async", "/metrics"].contains(where: { other.pathPrefix == $0 || other.pathPrefix.hasPrefix($0 + "/") })
+        {
+            throw DashboardConfigError(diagnostics: [ConfigDiagnostic(
+                "path_prefix: '\(other.pathPrefix)' overlaps '\(pathPrefix)', /api, /async or /metrics; give this dashboard a path of its own",
+                at: section["path_prefix"]?.location ?? SourceLocation(file: "config", line: 1, column: 1))])
+        }
+        return other
+    }
+
     /// `HOST:PORT` (IPv6 in brackets: `[::1]:8000`) → host and port.
     public static func parseBind(_ text: String) -> (String, Int)? {
         guard let colon = text.lastIndex(of: ":") else { return nil }

@@ -117,6 +117,28 @@ struct ConfigErrorTests {
         #expect(d.message.contains("secrets come only from the environment"))
     }
 
+    @Test("DASHBOARD.managers: an unknown manager, an unknown key and a missing path_prefix, each at its line")
+    func managerDashboardMistakes() throws {
+        let found = diagnostics("""
+            STORE: memory
+            DASHBOARD:
+              managers:
+                sample.NotifyingAsyncManagr: { path_prefix: /notify }
+                sample.async_manager.SampleAsyncManager: { fields: [task_name], colour: red }
+            """)
+        #expect(found.count == 3, "\(found)")
+        #expect(found.contains { $0.location.line == 4 && $0.message.contains("'sample.NotifyingAsyncManagr' is neither a registered manager") })
+        #expect(found.contains { $0.location.line == 5 && $0.message.contains("path_prefix is required") })
+        #expect(found.contains { $0.location.line == 5 && $0.message.contains("colour") })
+        // A registered manager with a path is accepted.
+        let resolved = try ConfigResolver.parse("""
+            STORE: memory
+            DASHBOARD: { managers: { sample.async_manager.SampleAsyncManager: { path_prefix: /sample } } }
+            """, file: "config.yaml", registry: testRegistry(), environment: [:])
+        #expect(resolved.config.managerDashboards.map(\.manager.value) == ["sample.async_manager.SampleAsyncManager"])
+        #expect(resolved.config.managerDashboards.first?.section["path_prefix"]?.value == "/sample")
+    }
+
     @Test
     func baseChainLoopsAreReported() throws {
         let found = diagnostics("""

@@ -17,8 +17,11 @@ public struct AsyncDashConfig: Sendable {
     public var models: [ModelDeclaration] = []
     /// `PLUGINS`: paths of plugin libraries.
     public var plugins: [Located<String>] = []
-    /// `DASHBOARD`: members as written (validated by the dashboard module).
+    /// `DASHBOARD`: members as written (validated by the dashboard module), except `managers`.
     public var dashboard: [String: Located<JSONValue>] = [:]
+    /// `DASHBOARD.managers`: more dashboards, one per manager (dotted name, where it was
+    /// written) → its members as written (`path_prefix`, `fields`, `detail_fields`, `page_size`).
+    public var managerDashboards: [(manager: Located<String>, section: [String: Located<JSONValue>])] = []
 
     public static let defaultStore = "sqlite://.asyncdash/asyncdash.sqlite"
     public static let defaultManagerClass = "asyncdash.AsyncManager"

@@ -124,16 +124,39 @@ public enum ConfigLoader {
     }
 
     private static func readDashboard(_ node: Node, into config: inout AsyncDashConfig, reader: inout YAMLReader) {
-        let valid = ["bind", "auth_token_env", "admin_token_env", "fields", "detail_fields", "templates", "path_prefix", "page_size"]
+        let valid = ["bind", "auth_token_env", "admin_token_env", "fields", "detail_fields", "templates", "path_prefix", "page_size", "managers"]
         guard let members = reader.mapping(node, "DASHBOARD") else { return }
         for (key, keyNode, value) in members {
-            if isSecretKey(key) {
+            if key == "managers" {
+                readManagerDashboards(value, into: &config, reader: &reader)
+            } else if isSecretKey(key) {
                 reader.error("DASHBOARD.\(key): secrets come only from the environment; write \(key)_env: VARIABLE_NAME instead", at: keyNode)
             } else if valid.contains(key) {
                 config.dashboard[key] = Located(reader.json(value), at: reader.location(value))
             } else {
                 reader.unknownKey(key, at: keyNode, in: "DASHBOARD", valid: valid)
             }
+        }
+    }
+
+    /// `DASHBOARD.managers: { MANAGER: { path_prefix, fields, detail_fields, page_size } }`.
+    private static func readManagerDashboards(_ node: Node, into config: inout AsyncDashConfig, reader: inout YAMLReader) {
+        let valid = ["path_prefix", "fields", "detail_fields", "page_size"]
+        guard let entries = reader.mapping(node, "DASHBOARD.managers") else { return }
+        for (name, nameNode, body) in entries {
+            guard let members = reader.mapping(body, "DASHBOARD.managers.\(name)") else { continue }
+            var section: [String: Located<JSONValue>] = [:]
+            for (key, keyNode, value) in members {
+                if valid.contains(key) {
+                    section[key] = Located(reader.json(value), at: reader.location(value))
+                } else {
+                    reader.unknownKey(key, at: keyNode, in: "DASHBOARD.managers.\(name)", valid: valid)
+                }
+            }
+            if section["path_prefix"] == nil {
+                reader.error("DASHBOARD.managers.\(name): path_prefix is required (where this manager's dashboard is mounted, e.g. /notifications)", at: nameNode)
+            }
+            config.managerDashboards.append((Located(name, at: reader.location(nameNode)), section))
         }
     }
 

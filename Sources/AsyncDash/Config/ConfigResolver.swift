@@ -49,6 +49,11 @@ public enum ConfigResolver {
             if let resolved = state.resolveManager(declaration) { managers[declaration.name.value] = resolved }
         }
         let defaultManager = state.resolveManager(config.defaultManager)
+        for (name, _) in config.managerDashboards where managers[name.value] == nil && registry.kind(of: name.value) != .manager {
+            let known = config.managers.map(\.name.value)
+            state.error("DASHBOARD.managers: '\(name.value)' is neither a registered manager nor one declared in MANAGERS\(Suggest.didYouMean(name.value, in: known)); "
+                            + (known.isEmpty ? "declare it there first" : "declared: \(known.joined(separator: ", "))"), at: name.location)
+        }
         guard state.diagnostics.isEmpty, let defaultManager else {
             throw ConfigError(state.diagnostics)
         }

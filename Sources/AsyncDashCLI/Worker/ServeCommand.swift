@@ -50,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         let grace = Duration.milliseconds(Int(gracePeriod * 1000))
         let queue: any TaskQueue & TaskQueueInspector
         let manager: AsyncManager
+        let stores: StoreSet
         let workers: any Service
         let ready: @Sendable () -> Void = { [demo, concurrency] in
             LiveOutput.line("serving: queue \(kind), store \(runtime.storeURL()), concurrency \(concurrency)\(demo ? ", launching sample tasks" : "")")
@@ -59,10 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
         if kind == "durable" {
             let durable = try await DurableQueueRuntime(global, observers: observers)
             let worker = QueueWorker(queue: ReportingQueue(base: durable.queue), manager: durable.manager, concurrency: concurrency)
-            (queue, manager) = (durable.queue, durable.manager)
+            (queue, manager, stores) = (durable.queue, durable.manager, durable.stores)
             workers = QueueWorkerService(worker: worker, grace: grace, onStart: ready)
         } else {
-            let stores = try runtime.openStores()
+            stores = try runtime.openStores()
             manager = try await runtime.manager(named: nil, stores: stores, observers: observers)
             let inProcess = InProcessTaskQueue(runner: manager, concurrency: concurrency)
             queue = inProcess
@@ -72,7 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = [workers, LoopService { ScheduledCleanup.start(manager: manager, queue: queue, logger: logger) }]
         if demo { services.append(LoopService { DemoLauncher.start(manager: manager, queue: queue, logger: logger) }) }
         if !noDashboard {
-            services.append(try await dashboardService(runtime: runtime, manager: manager, queue: queue, metrics: metrics))
+            services.append(try await dashboardService(runtime: runtime, manager: manager, stores: stores, queue: queue, metrics: metrics))
         }
         try await Services.run(services, logger: runtime.logger)
         LiveOutput.line("stopped (graceful shutdown)")
@@ -85,7 +86,7 @@ extension ServeCommand {
     /// - Throws: ``CLIError`` (usage) for a `DASHBOARD` mistake or an exposed address without a
     ///   token; (failure) when the manager keeps no records.
     func dashboardService(
-        runtime: CLIRuntime, manager: AsyncManager, queue: any TaskQueue & TaskQueueInspector, metrics: DashboardMetrics
+        runtime: CLIRuntime, manager: AsyncManager, stores: StoreSet, queue: any TaskQueue & TaskQueueInspector, metrics: DashboardMetrics
     ) async throws -> any Service {
         guard let tracking = manager as? ModelTrackingAsyncManager else {
             throw CLIError.failure("manager '\(manager.name)' keeps no dashboard records, so there is nothing to show; use --no-dashboard, or a manager based on asyncdash.ModelTrackingAsyncManager")
@@ -105,9 +106,25 @@ extension ServeCommand {
         } catch let error as TemplateError {
             throw CLIError.usage(error.description)
         }
-        let (host, prefix) = (settings.host, settings.pathPrefix)
-        return dashboard.application { port in
-            LiveOutput.line("dashboard: http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(prefix)/")
+        // DASHBOARD.managers: one more dashboard per manager, under its own path, on the same server.
+        var others: [Dashboard] = []
+        for (name, section) in runtime.resolved.config.managerDashboards {
+            guard let other = try await runtime.manager(named: name.value, stores: stores) as? ModelTrackingAsyncManager else {
+                throw CLIError.usage("\(name.location): DASHBOARD.managers: manager '\(name.value)' keeps no dashboard records")
+            }
+            let otherSettings: DashboardSettings
+            do {
+                otherSettings = try settings.forManager(section, model: other.recordModel)
+            } catch {
+                throw CLIError.usage(error.description)
+            }
+            // The queue's workers run the default manager's tasks: a retry from here would be recorded there.
+            others.append(try await Dashboard(manager: other, queue: queue, settings: otherSettings, allowsRetry: false, logger: runtime.logger))
+        }
+        let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+        let prefixes = [settings.pathPrefix] + others.map(\.settings.pathPrefix)
+        return dashboard.application(adding: others) { port in
+            for prefix in prefixes { LiveOutput.line("dashboard: http://\(host):\(port)\(prefix)/") }
         }
     }
 }

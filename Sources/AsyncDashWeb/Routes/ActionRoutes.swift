@@ -74,6 +74,9 @@ extension Dashboard {
             let text = known ? "cancel requested for \(name)" : "the queue does not know \(name) (already finished or never queued here)"
             return ActionOutcome(status: known ? .ok : .conflict, text: text, audit: [(name, text)])
         case ("retry", let name?):
+            guard allowsRetry else {
+                return ActionOutcome(status: .conflict, text: "retry is not offered on this dashboard: the queue in this process runs another manager's tasks; retry from that manager's dashboard", audit: [])
+            }
             guard let queue else { return ActionOutcome(status: .conflict, text: "no task queue runs in this process, so nothing can be retried here", audit: []) }
             guard let record = try await manager.record(for: name), let snapshot = try await data.snapshot(name) else {
                 return ActionOutcome(status: .notFound, text: "no task named \(name)", audit: [])

@@ -185,8 +185,9 @@ extension Dashboard {
         context["allFields"] = data.model.columns.map { cells.cell($0.name, of: record) }
         context["canCancel"] = !snapshot.finished
         let retry = retryPlan(record)
-        context["canRetry"] = snapshot.finished && retry.function != nil
-        context["retryHint"] = retry.function == nil ? "the record does not name its task function" : "only finished tasks can be retried"
+        context["canRetry"] = allowsRetry && snapshot.finished && retry.function != nil
+        context["retryHint"] = !allowsRetry ? "retry is offered on the dashboard of the queue's manager"
+            : retry.function == nil ? "the record does not name its task function" : "only finished tasks can be retried"
         let entries = (try? await audit?.entries(forTask: name, limit: 50)) ?? []
         context["audit"] = entries.map { entry -> [String: Any] in
             var item: [String: Any] = ["actor": entry.actor, "action": entry.action, "outcome": entry.outcome]

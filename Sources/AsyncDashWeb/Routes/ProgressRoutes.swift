@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// The progress polling endpoint and the live streams (Server-Sent Events).
 extension Dashboard {
-    func addProgressRoutes(to router: Router<BasicRequestContext>) {
+    func addProgressEndpoint(to router: Router<BasicRequestContext>) {
         // powercrud's contract, with 404 (not 286) for a task nobody knows.
         router.get("/async/progress") { request, _ in
             guard self.auth.identify(request).role >= .read else {
@@ -20,6 +20,9 @@ extension Dashboard {
             }
             return Reply.json(snapshot.json, status: snapshot.finished ? Reply.finished : .ok)
         }
+    }
+
+    func addStreamRoutes(to router: Router<BasicRequestContext>) {
         router.get("\(prefix)/{task}/stream") { request, context in
             let (_, refusal) = self.requireReader(request)
             if let refusal { return refusal }

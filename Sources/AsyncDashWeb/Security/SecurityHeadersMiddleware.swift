@@ -5,8 +5,8 @@ import Hummingbird
 /// and the usual security headers on every response; gives a request without a CSRF cookie the
 /// token its page will set (``CSRFSeed``).
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Pages live under this path; only their requests need a CSRF token.
-    let pagePrefix: String
+    /// Pages live under these paths; only their requests need a CSRF token.
+    let pagePrefixes: [String]
 
     static var policy: String {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -16,7 +16,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
-            if request.uri.path.hasPrefix(pagePrefix), request.cookies[DashboardAuth.csrfCookie] == nil {
+            if pagePrefixes.contains(where: { request.uri.path.hasPrefix($0) }), request.cookies[DashboardAuth.csrfCookie] == nil {
                 response = try await CSRFSeed.$current.withValue(DashboardAuth.randomToken()) { try await next(request, context) }
             } else {
                 response = try await next(request, context)

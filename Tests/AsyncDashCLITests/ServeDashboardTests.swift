@@ -1,0 +1,88 @@
+import AsyncDash
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `asyncdash serve` and its dashboard over a real socket: the address check, and a second
+/// manager's dashboard under its own path (`DASHBOARD.managers`).
+@Suite("asyncdash serve: the dashboard", .serialized)
+struct ServeDashboardTests {
+    @Test("binding beyond loopback without a token is refused with exit 2 and a message saying what to do")
+    func exposedAddressWithoutTokenIsRefused() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let result = try await cli.run(["serve", "--bind", "0.0.0.0:0"], environment: cli.queueEnvironment("exposed.sqlite"), timeout: .seconds(60))
+            #expect(result.exitCode == 2, "\(result)")
+            #expect(result.stderr.contains("refusing to serve the dashboard on 0.0.0.0:0 without a token"), "\(result)")
+            #expect(result.stderr.contains("auth_token_env"), "\(result)")
+        }
+    }
+
+    @Test("with a token, beyond loopback is allowed and pages need the token")
+    func tokenGuardsTheDashboard() async throws {
+        try await withHarness { cli in
+            var config = try String(contentsOf: CLIHarness.repositoryRoot.appendingPathComponent("config.yaml"), encoding: .utf8)
+            config = config.replacingOccurrences(of: "  # auth_token_env: ASYNCDASH_READ_TOKEN", with: "  auth_token_env: TEST_READ_TOKEN")
+            try cli.writeConfig(config)
+            var env = cli.queueEnvironment("token.sqlite")
+            env["TEST_READ_TOKEN"] = "read-token-0123456789"
+            let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], environment: env, deadline: .seconds(90))
+            #expect(await serve.waitForOutput("dashboard: http://"), "\(serve.description)")
+            let base = try #require(BrowserTests.dashboardURL(in: serve.stdout))
+            let (anonymous, _) = try await Self.get(base + "?x=1", headers: ["Accept": "application/json"])
+            #expect(anonymous == 401)
+            let (withToken, body) = try await Self.get(base, headers: ["Authorization": "Bearer read-token-0123456789"])
+            #expect(withToken == 200, "\(body.prefix(500))")
+            #expect(body.contains("<h1>Tasks</h1>"))
+            #expect(await serve.terminate() == 0, "\(serve.description)")
+        }
+    }
+
+    @Test("DASHBOARD.managers mounts another manager's dashboard under its path; its retry is refused with the reason")
+    func aSecondManagersDashboard() async throws {
+        try await withHarness { cli in
+            var config = try String(contentsOf: CLIHarness.repositoryRoot.appendingPathComponent("config.yaml"), encoding: .utf8)
+            config = config.replacingOccurrences(of: "  page_size: 50\n", with: """
+                  page_size: 50
+                  managers:
+                    sample.NotifyingAsyncManager: { path_prefix: /notifying, fields: [task_name, status, message] }
+
+                """)
+            try cli.writeConfig(config)
+            let env = cli.queueEnvironment("managers.sqlite")
+            let check = try await cli.run(["check-config"], environment: env)
+            #expect(check.exitCode == 0, "\(check)")
+            let emit = try await cli.run(["emit", "complete", "--task", "notified-1", "--status", "success", "--message", "done by cron",
+                                          "--manager", "sample.NotifyingAsyncManager"], environment: env)
+            #expect(emit.exitCode == 0, "\(emit)")
+            let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], environment: env, deadline: .seconds(90))
+            #expect(await serve.waitForOutput("/notifying/"), "\(serve.description)")
+            let lines = serve.stdout.split(separator: "\n").filter { $0.hasPrefix("dashboard: ") }.map { String($0.dropFirst("dashboard: ".count)) }
+            #expect(lines.count == 2, "\(serve.description)")
+            let second = try #require(lines.first { $0.hasSuffix("/notifying/") })
+            let (status, list) = try await Self.get(second)
+            #expect(status == 200)
+            #expect(list.contains("notified-1") && list.contains("done by cron"))
+            #expect(list.contains(#"<th scope="col">Message</th>"#), "its own fields")
+            let (detailStatus, detail) = try await Self.get(second + "notified-1/")
+            #expect(detailStatus == 200)
+            #expect(detail.contains("retry is offered on the dashboard of the queue&#39;s manager"), "\(detail.prefix(3000))")
+            // The shared routes stay at the root.
+            let root = second.replacingOccurrences(of: "/notifying/", with: "")
+            let (progress, _) = try await Self.get(root + "/async/progress/?task_name=notified-1")
+            #expect(progress == 286)
+            #expect(await serve.terminate() == 0, "\(serve.description)")
+        }
+    }
+
+    /// GET `url`; the status code and the body as text.
+    static func get(_ url: String, headers: [String: String] = [:]) async throws -> (Int, String) {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
