@@ -60,11 +60,12 @@ struct BrowserTests {
             // Screenshots: the list and the finished task's page.
             let list = Self.artifacts.appendingPathComponent("dashboard-list.png")
             let detail = Self.artifacts.appendingPathComponent("dashboard-detail.png")
-            try? FileManager.default.removeItem(at: list)
-            try? FileManager.default.removeItem(at: detail)
+            let phone = Self.artifacts.appendingPathComponent("dashboard-list-phone.png")
+            for file in [list, detail, phone] { try? FileManager.default.removeItem(at: file) }
             _ = try await Self.chromium(["--window-size=1280,900", "--screenshot=\(list.path)", base])
             _ = try await Self.chromium(["--window-size=1280,1100", "--virtual-time-budget=3000", "--screenshot=\(detail.path)", base + "browser-live/"])
-            for file in [list, detail] {
+            _ = try await Self.chromium(["--window-size=390,844", "--screenshot=\(phone.path)", base])
+            for file in [list, detail, phone] {
                 let data = try Data(contentsOf: file)
                 #expect(data.count > 10_000, "\(file.lastPathComponent) is only \(data.count) bytes")
                 #expect(data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "\(file.lastPathComponent) is not a PNG")
