@@ -78,6 +78,33 @@ struct ServeDashboardTests {
         }
     }
 
+    @Test("the list's event stream announces a change made by another process",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func listStreamAnnouncesChanges() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let env = cli.queueEnvironment("stream.sqlite")
+            let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], environment: env, deadline: .seconds(90))
+            #expect(await serve.waitForOutput("dashboard: http://"), "\(serve.description)")
+            let base = try #require(BrowserTests.dashboardURL(in: serve.stdout))
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-s", "-N", "--max-time", "6", base + "-/stream"]
+            let pipe = Pipe()
+            curl.standardOutput = pipe
+            try curl.run()
+            try await Task.sleep(for: .seconds(1))
+            let emit = try await cli.run(["emit", "create", "--task", "streamed-1", "--user", "bob"], environment: env)
+            #expect(emit.exitCode == 0, "\(emit)")
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            #expect(output.hasPrefix("retry: 2000"), "\(output)")
+            #expect(output.contains("event: changed\ndata: {\"counts\":{\"pending\":1}"), "\(output)")
+            #expect(output.contains("streamed-1"), "\(output)")
+            #expect(await serve.terminate() == 0, "\(serve.description)")
+        }
+    }
+
     /// GET `url`; the status code and the body as text.
     static func get(_ url: String, headers: [String: String] = [:]) async throws -> (Int, String) {
         var request = URLRequest(url: try #require(URL(string: url)))

@@ -30,26 +30,11 @@ extension Dashboard {
                 return Reply.jsonError(.notFound, "no such task")
             }
             return self.eventStream { writer in
-                var last = first
                 try await writer.write(Self.event("task", first.json))
-                var quiet = Duration.zero
-                while !last.finished, await self.streamGoesOn() {
-                    try await Task.sleep(for: self.streamInterval)
-                    guard let snapshot = try await self.data.snapshot(name) else {
-                        try await writer.write(Self.event("gone", ["task_name": .string(name)]))
-                        return
-                    }
-                    if snapshot != last {
-                        try await writer.write(Self.event("task", snapshot.json))
-                        last = snapshot
-                        quiet = .zero
-                    } else {
-                        quiet += self.streamInterval
-                        if quiet >= .seconds(15) {
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                            quiet = .zero
-                        }
-                    }
+                try await self.follow(&writer, from: first, event: "task", maxDuration: .seconds(3_600), json: \.json, done: \.finished) {
+                    try await self.data.snapshot(name)
+                } gone: { writer in
+                    try await writer.write(Self.event("gone", ["task_name": .string(name)]))
                 }
             }
         }
@@ -57,25 +42,43 @@ extension Dashboard {
             let (_, refusal) = self.requireReader(request)
             if let refusal { return refusal }
             return self.eventStream { writer in
-                var last = try await self.listVersion()
+                let first = try await self.listVersion()
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-                var quiet = Duration.zero
-                let started = ContinuousClock.now
-                // Streams end after 10 minutes (EventSource reconnects) or when the server shuts down.
-                while await self.streamGoesOn(), ContinuousClock.now - started < .seconds(600) {
-                    try await Task.sleep(for: self.streamInterval)
-                    let version = try await self.listVersion()
-                    if version != last {
-                        try await writer.write(Self.event("changed", version))
-                        last = version
-                        quiet = .zero
-                    } else {
-                        quiet += self.streamInterval
-                        if quiet >= .seconds(15) {
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                            quiet = .zero
-                        }
-                    }
+                try await self.follow(&writer, from: first, event: "changed", maxDuration: .seconds(600), json: { $0 }, done: { _ in false }) {
+                    try await self.listVersion()
+                }
+            }
+        }
+    }
+
+    /// Reads `read` every ``streamInterval`` and writes `event` whenever the value changes, and a
+    /// keep-alive comment after 15 s without one. Stops when `done` holds, when `read` finds
+    /// nothing (after `gone`), after `maxDuration` (EventSource reconnects), or when the server
+    /// shuts down.
+    func follow<Value: Equatable & Sendable>(
+        _ writer: inout any ResponseBodyWriter, from first: Value, event: String, maxDuration: Duration,
+        json: (Value) -> JSONValue, done: (Value) -> Bool,
+        read: () async throws -> Value?,
+        gone: (inout any ResponseBodyWriter) async throws -> Void = { _ in }
+    ) async throws {
+        var last = first
+        var quiet = Duration.zero
+        let started = ContinuousClock.now
+        while !done(last), await streamGoesOn(), ContinuousClock.now - started < maxDuration {
+            try await Task.sleep(for: streamInterval)
+            guard let value = try await read() else {
+                try await gone(&writer)
+                return
+            }
+            if value != last {
+                try await writer.write(Self.event(event, json(value)))
+                last = value
+                quiet = .zero
+            } else {
+                quiet += streamInterval
+                if quiet >= .seconds(15) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    quiet = .zero
                 }
             }
         }
