@@ -197,7 +197,8 @@ struct BenchListCommand: AsyncParsableCommand {
                     let created = updated - Double(random.next() % 3600)
                     let user = random.next() % 5 == 0 ? "Anonymous" : "user-\(random.next() % 1000)"
                     let finished = status == .success || status == .failed || status == .cancelled
-                    row[0] = String(format: "task-%07d", index)
+                    let digits = String(index)
+                    row[0] = "task-" + String(repeating: "0", count: max(0, 7 - digits.count)) + digits
                     row[1] = status.rawValue
                     row[2] = updated
                     row[3] = created
