@@ -10,7 +10,8 @@ import GRDBSQLite
 /// and `Row` values for each call. Always `reset()` when done (a `defer` right after creation),
 /// so no statement keeps a read open.
 struct SQLiteRawStatement {
-    private let statement: Statement
+    /// The GRDB statement, or `nil` for a statement of a ``SQLitePointReader``.
+    private let statement: Statement?
     private let handle: OpaquePointer
 
     /// Tells SQLite to copy bound text before the call returns.
@@ -18,8 +19,16 @@ struct SQLiteRawStatement {
 
     /// The cached statement for `sql` on `db`, reset.
     init(_ db: Database, _ sql: String) throws {
-        statement = try db.cachedStatement(sql: sql)
-        handle = statement.sqliteStatement
+        let cached = try db.cachedStatement(sql: sql)
+        statement = cached
+        handle = cached.sqliteStatement
+        sqlite3_reset(handle)
+    }
+
+    /// A statement prepared on a ``SQLitePointReader``'s own connection.
+    init(handle: OpaquePointer) {
+        statement = nil
+        self.handle = handle
         sqlite3_reset(handle)
     }
 
@@ -94,7 +103,8 @@ struct SQLiteRawStatement {
         let extended = sqlite3_extended_errcode(connection)
         let message = sqlite3_errmsg(connection).map { String(cString: $0) }
         sqlite3_reset(handle)
-        throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message, sql: statement.sql)
+        throw DatabaseError(resultCode: ResultCode(rawValue: extended), message: message,
+                            sql: statement?.sql ?? sqlite3_sql(handle).map { String(cString: $0) })
     }
 
     /// Steps to the end, for a statement that returns no rows.

@@ -114,9 +114,7 @@ extension SQLiteStore: CoordinationStore {
 
     public func progress(for task: String) async throws -> ProgressPayload? {
         let now = clock.now().timeIntervalSince1970
-        let json = try await read { db -> JSONValue? in
-            let select = try SQLiteRawStatement(db, "SELECT payload FROM \(T.progress) WHERE task = ?1 AND expires_at > ?2")
-            defer { select.reset() }
+        let json = try pointReader.read("SELECT payload FROM \(T.progress) WHERE task = ?1 AND expires_at > ?2") { select -> JSONValue? in
             select.bind(task, at: 1)
             select.bind(now, at: 2)
             return try select.step() ? SQLiteRecordCodec.parseJSON(select.text(0)) : nil
@@ -172,9 +170,7 @@ extension SQLiteStore: CoordinationStore {
     }
 
     public func isActiveTask(_ task: String) async throws -> Bool {
-        try await read { db in
-            let select = try SQLiteRawStatement(db, "SELECT 1 FROM \(T.activeTasks) WHERE task = ?1")
-            defer { select.reset() }
+        try pointReader.read("SELECT 1 FROM \(T.activeTasks) WHERE task = ?1") { select in
             select.bind(task, at: 1)
             return try select.step()
         }

@@ -53,9 +53,7 @@ extension SQLiteStore: RecordStore {
 
     public func fetch(_ model: RecordModel, key: String) async throws -> AsyncDash.Record? {
         let sql = sql(for: model)
-        return try await read { db in
-            let select = try SQLiteRawStatement(db, sql.selectByKey)
-            defer { select.reset() }
+        return try pointReader.read(sql.selectByKey) { select in
             select.bind(key, at: 1)
             return try select.step() ? sql.record(from: select) : nil
         }

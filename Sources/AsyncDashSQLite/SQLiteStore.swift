@@ -31,6 +31,8 @@ public final class SQLiteStore: Sendable {
     public let options: SQLiteStoreOptions
 
     let pool: DatabasePool
+    /// Lookups by key (records, progress entries, active tasks) on a connection of their own.
+    let pointReader: SQLitePointReader
     let clock: any AsyncDashClock
     let batcher: SQLiteWriteBatcher
     private let modelSQL = Mutex<[String: SQLiteModelSQL]>([:])
@@ -63,6 +65,7 @@ public final class SQLiteStore: Sendable {
         self.path = path
         self.options = options
         self.pool = pool
+        self.pointReader = try SQLitePointReader(path: path, busyTimeout: options.busyTimeout)
         self.clock = clock
         self.batcher = SQLiteWriteBatcher(pool: pool, maximumBatchSize: options.maximumBatchSize)
     }
@@ -109,9 +112,17 @@ public final class SQLiteStore: Sendable {
         try await batcher.write(savepoint: savepoint, operation)
     }
 
-    /// Runs a read on one of the pool's reader connections (a snapshot of committed data).
+    /// Runs a read on one of the pool's reader connections (a snapshot of committed data), on
+    /// the calling thread: reads in WAL mode never wait for writers, and the store's reads are
+    /// short (one key, one index range), so a hop to another thread and back would cost more
+    /// than the read itself.
     func read<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.read(operation)
+        try readOnThisThread(operation)
+    }
+
+    /// GRDB's synchronous read (a synchronous context picks that overload).
+    private func readOnThisThread<T>(_ operation: (Database) throws -> T) throws -> T {
+        try pool.read(operation)
     }
 }
 

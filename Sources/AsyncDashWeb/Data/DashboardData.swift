@@ -27,14 +27,16 @@ struct DashboardData: Sendable {
 
     /// The task's record, progress entry and status together; `nil` for a task nobody knows.
     ///
-    /// Reads as little as it can: a finished record is the whole answer (one read); a running
-    /// task also reads its live progress entry; only a task without a record asks whether it is
-    /// active.
+    /// Reads as little as it can: a record is the whole answer (one read) when it is finished or
+    /// keeps the progress itself (the manager writes each progress event to the record as it sets
+    /// the progress entry); a running task whose model maps no progress column also reads its
+    /// live progress entry; only a task without a record asks whether it is active.
     func snapshot(_ name: String) async throws -> TaskSnapshot? {
         let record = try await manager.record(for: name)
         let recordStatus = record.flatMap { record in column("status").flatMap { record[$0].text } }
         let ended = recordStatus.flatMap(TaskStatus.init(parsing:))?.isTerminal ?? false
-        let live = ended ? nil : try await manager.stores.coordination.progress(for: name)
+        let recordHasProgress = record != nil && column("progress") != nil
+        let live = ended || recordHasProgress ? nil : try await manager.stores.coordination.progress(for: name)
         let active = record == nil ? try await manager.stores.coordination.isActiveTask(name) : false
         guard record != nil || live != nil || active else { return nil }
         let value: (String) -> RecordValue = { logical in

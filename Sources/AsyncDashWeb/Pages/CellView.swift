@@ -95,12 +95,11 @@ struct CellView {
         ["iso": ISO8601.format(date), "absolute": absolute(date), "relative": relative(date, now: now)]
     }
 
+    /// `2026-11-29 06:34:10 UTC` (from the ISO 8601 text: no formatter is built per value).
     static func absolute(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
-        return formatter.string(from: date)
+        let iso = ISO8601.format(date)  // 2026-11-29T06:34:10.827Z
+        guard iso.utf8.count >= 19 else { return iso }
+        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(8) + " UTC"
     }
 
     static func relative(_ date: Date, now: Date) -> String {

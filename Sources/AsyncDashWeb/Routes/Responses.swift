@@ -10,22 +10,29 @@ enum Reply {
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: safeJSON(value))))
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: safeJSONBytes(value))))
     }
 
     /// JSON text with `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026` (they only occur
     /// inside strings), so no JSON answer can be read as markup even by a careless client.
-    static func safeJSON(_ value: JSONValue) -> String {
-        var out = ""
-        for scalar in value.jsonText.unicodeScalars {
-            switch scalar {
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            default: out.unicodeScalars.append(scalar)
+    static func safeJSONBytes(_ value: JSONValue) -> [UInt8] {
+        let bytes = value.jsonBytes
+        guard bytes.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "&") }) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 32)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "<"): out += Array("\\u003c".utf8)
+            case UInt8(ascii: ">"): out += Array("\\u003e".utf8)
+            case UInt8(ascii: "&"): out += Array("\\u0026".utf8)
+            default: out.append(byte)
             }
         }
         return out
+    }
+
+    static func safeJSON(_ value: JSONValue) -> String {
+        String(decoding: safeJSONBytes(value), as: UTF8.self)
     }
 
     /// `{"error": message}` plus `extra` members.
