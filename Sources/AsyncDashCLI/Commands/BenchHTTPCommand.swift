@@ -108,6 +108,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         // Let it settle (its loops start, the first allocations are made), then read its memory.
         try await Task.sleep(for: .milliseconds(500))
         let idle = server.rssMB() ?? 0
+        let idleAnon = server.rssMB(field: "RssAnon") ?? 0
 
         let script = scratch.file("progress.lua")
         let list = names.map { BenchTools.lua($0) }.joined(separator: ",\n")
@@ -127,8 +128,10 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         let arguments = ["-t\(threads)", "-c\(connections)", "-d\(duration)s", "--latency", "-s", script.path, target]
         Output.line("wrk \(arguments.joined(separator: " "))")
         var peak = idle
+        var peakAnon = idleAnon
         let result = try await BenchTools.runWrk(wrk, arguments, scratch: scratch, timeout: .seconds(duration + 60)) {
             if let rss = server.rssMB() { peak = max(peak, rss) }
+            if let rss = server.rssMB(field: "RssAnon") { peakAnon = max(peakAnon, rss) }
         }
         if let rss = server.rssMB() { peak = max(peak, rss) }
         await server.stop()
@@ -144,7 +147,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         Output.line("vs_powercrud=\(String(format: "%.1f", result.requestsPerSecond / Self.powercrudRPS))x "
             + "(powercrud: \(Int(Self.powercrudRPS)) req/s, p99 \(Int(Self.powercrudP99Ms)) ms)")
         Output.line("progress_http_rps=\(f(result.requestsPerSecond)) p99_ms=\(f(p99)) p50_ms=\(f(result.p50Ms ?? 0)) "
-            + "rss_idle_mb=\(f(idle)) rss_load_mb=\(f(peak)) errors=\(result.errorResponses + result.socketErrors) "
+            + "rss_idle_mb=\(f(idle)) rss_load_mb=\(f(peak)) anon_idle_mb=\(f(idleAnon)) anon_load_mb=\(f(peakAnon)) errors=\(result.errorResponses + result.socketErrors) "
             + "tasks=\(names.count) connections=\(connections) threads=\(threads) duration_s=\(duration)")
         if result.errorResponses + result.socketErrors >= result.requests {
             throw CLIError.failure("every request failed")

@@ -124,8 +124,8 @@ final class BenchServeChild: @unchecked Sendable {
     var output: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
 
     /// The child's resident set size (`VmRSS` of `/proc/PID/status`) in MiB; `nil` once it is gone.
-    func rssMB() -> Double? {
-        BenchTools.rssMB(pid: pid)
+    func rssMB(field: String = "VmRSS") -> Double? {
+        BenchTools.rssMB(pid: pid, field: field)
     }
 
     /// SIGTERM, then SIGKILL when it has not exited within `grace`.
@@ -219,10 +219,11 @@ enum BenchTools {
         return nil
     }
 
-    /// `VmRSS` of `/proc/PID/status` in MiB.
-    static func rssMB(pid: Int32) -> Double? {
+    /// `field` (`VmRSS`: all resident pages; `RssAnon`: the process's own memory, without the
+    /// code pages of the binary and shared libraries) of `/proc/PID/status` in MiB.
+    static func rssMB(pid: Int32, field: String = "VmRSS") -> Double? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
             let words = line.split(separator: " ", omittingEmptySubsequences: true)
             guard words.count >= 2, let kb = Double(words[1]) else { return nil }
             return kb / 1024
