@@ -51,7 +51,8 @@ struct RecordListingContractTests {
             for descending in [true, false] {
                 for filters in [[:], ["status": RecordValue.text("success")], ["status": .null]] {
                     for search in [nil, RecordSearch("ab", in: ["task_name", "user_label"]), RecordSearch("_", in: ["user_label"]),
-                                   RecordSearch("%", in: ["user_label"])] {
+                                   RecordSearch("%", in: ["user_label"]), RecordSearch("PORT-0", in: ["task_name", "user_label"]),
+                                   RecordSearch("b_1", in: ["user_label"]), RecordSearch("0%o", in: ["task_name", "user_label"])] {
                         queries.append(RecordPageQuery(sortColumn: sort, descending: descending, filters: filters, search: search, limit: 7))
                     }
                 }
@@ -120,6 +121,25 @@ struct RecordListingContractTests {
         #expect(try await names("_") == ["bob_1"])
         #expect(try await names("%") == ["50%off"])
         #expect(try await names("zzz").isEmpty)
+        #expect(try await names("OB_") == ["bob_1"])
+        #expect(try await names("0%OF") == ["50%off"])
+        #expect(try await names("OFF") == ["50%off"])
+        // The search follows updates and deletes.
+        func both(_ text: String) async throws -> Set<String> {
+            let page = try await store.page(Self.model, query: RecordPageQuery(
+                sortColumn: "updated_at", search: RecordSearch(text, in: ["task_name", "user_label"]), limit: 100))
+            return Set(page.records.compactMap { $0["task_name"].text })
+        }
+        let all = try await store.list(Self.model, query: RecordQuery(limit: 1_000))
+        let expected = Set(all.filter { RecordSearch("xPoRt-03", in: ["task_name", "user_label"]).matches($0) }.compactMap { $0["task_name"].text })
+        #expect(expected.count >= 2)
+        #expect(try await both("xPoRt-03") == expected)
+        try await store.upsert(Self.model, key: "export-037") { record, _ in record["user_label"] = .text("Zed-Renamed") }
+        #expect(try await both("zed-ren") == ["export-037"])
+        #expect(try await both("ob_1").contains("export-037") == false)
+        #expect(try await store.delete(Self.model, key: "export-037"))
+        #expect(try await both("zed-ren").isEmpty)
+        #expect(try await names("lice\"") == [])
     }
 
     @Test("counts by value follow inserts, status changes and deletes", arguments: Variant.allCases)

@@ -19,6 +19,11 @@ struct DashboardData: Sendable {
             .compactMap { name, column in column.map { (name, $0) } }
     }
 
+    /// The text columns the list's search looks in: the task name and the user.
+    var searchColumns: [String] {
+        [model.keyColumn, column("user")].compactMap { $0 }.filter { model.column($0)?.type == .text }
+    }
+
     /// Indexes and counts for the list (idempotent).
     func prepare() async throws {
         let listing = RecordListing(filterColumns: column("status").map { [$0] } ?? [], sortColumns: sorts.map(\.column))
@@ -113,9 +118,7 @@ struct ListRequest: Sendable, Equatable {
         var query = RecordPageQuery(sortColumn: column, descending: descending, limit: limit)
         if let status, let statusColumn = data.column("status") { query.filters[statusColumn] = .text(status) }
         if let search {
-            let columns = [data.model.keyColumn, data.column("user")].compactMap { $0 }
-                .filter { data.model.column($0)?.type == .text }
-            query.search = RecordSearch(search, in: columns)
+            query.search = RecordSearch(search, in: data.searchColumns)
         }
         if let after {
             guard let cursor = RecordCursor(token: after, type: type) else { throw DashboardInputError(parameter: "after", value: after, valid: ["a cursor from a page link"]) }
