@@ -29,14 +29,14 @@ extension SQLiteStore {
         for sort in listing.sortColumns where sort != model.keyColumn {
             let expression = Self.sortExpression(sort)
             migrator.registerMigration("listing.\(table).index.\(sort)") { db in
-                try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q("asyncdash_ix_\(table)_\(sort)")) ON \(q(table)) (\(expression), \(key))")
+                try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q(Self.objectName("ix", table, [sort]))) ON \(q(table)) (\(expression), \(key))")
             }
         }
         for filter in listing.filterColumns {
             for sort in listing.sortColumns {
                 let expression = sort == model.keyColumn ? key : "\(Self.sortExpression(sort)), \(key)"
                 migrator.registerMigration("listing.\(table).index.\(filter).\(sort)") { db in
-                    try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q("asyncdash_ix_\(table)_\(filter)_\(sort)")) ON \(q(table)) (\(q(filter)), \(expression))")
+                    try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(q(Self.objectName("ix", table, [filter, sort]))) ON \(q(table)) (\(q(filter)), \(expression))")
                 }
             }
             migrator.registerMigration("listing.\(table).counts.\(filter)") { db in
@@ -149,7 +149,9 @@ extension SQLiteStore {
         let trigger = Self.triggerName(table: model.table, column: column, "ins")
         let table = model.table
         return try await read { db in
-            let kept = try Bool.fetchOne(db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = ?", arguments: [trigger]) ?? false
+            let kept = try Bool.fetchOne(
+                db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = ?",
+                arguments: [trigger, table]) ?? false
             let text = kept
                 ? "SELECT v, n FROM \(Self.countsTable) WHERE tbl = ? AND col = ? AND n > 0"
                 : "SELECT ifnull(\(q(column)), x'00'), count(*) FROM \(q(table)) GROUP BY 1"
@@ -184,7 +186,13 @@ extension SQLiteStore {
     }
 
     static func triggerName(table: String, column: String, _ suffix: String) -> String {
-        "asyncdash_count_\(table)_\(column)_\(suffix)"
+        objectName("count", table, [column, suffix])
+    }
+
+    /// `asyncdash_KIND_<length>_<table>_<parts…>`: the table's length keeps names of different
+    /// tables and columns apart (`a_b` + `c` and `a` + `b_c` would otherwise meet).
+    static func objectName(_ kind: String, _ table: String, _ parts: [String]) -> String {
+        "asyncdash_\(kind)_\(table.utf8.count)_\(table)_" + parts.joined(separator: "_")
     }
 
     /// The triggers keeping `asyncdash_counts` for one column (NULL counted under the blob x'00'),

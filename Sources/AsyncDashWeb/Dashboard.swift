@@ -33,7 +33,7 @@ public struct Dashboard: Sendable {
     let logger: Logger
     /// How often live streams look for changes.
     let streamInterval: Duration
-    let allowsRetry: Bool
+    let allowsActions: Bool
 
     /// Prepares the store for listing (indexes, counts) and loads the templates.
     ///
@@ -42,8 +42,9 @@ public struct Dashboard: Sendable {
     ///     there is none in this process (cancel and retry are then refused).
     ///   - metrics: Where `/metrics` reads counters from; pass the one whose ``DashboardMetrics/observer``
     ///     is in the manager's observer chain to count events.
-    ///   - allowsRetry: Whether the retry action relaunches through `queue`. Turn it off when the
-    ///     queue's worker runs another manager's tasks (a relaunched task would be recorded there).
+    ///   - allowsActions: Whether cancel, retry and clean-up run through `queue`. Turn it off when
+    ///     the queue's workers run another manager's tasks: a relaunch would be recorded there, and
+    ///     clean-up would take this manager's running tasks for lost ones.
     /// - Throws: ``TemplateError`` for a template that does not load; ``DashboardExposureError``
     ///   when bound beyond loopback without a token; store errors.
     public init(
@@ -51,11 +52,11 @@ public struct Dashboard: Sendable {
         queue: (any TaskQueue & TaskQueueInspector)?,
         settings: DashboardSettings,
         metrics: DashboardMetrics = DashboardMetrics(),
-        allowsRetry: Bool = true,
+        allowsActions: Bool = true,
         logger: Logger = Logger(label: "asyncdash.web"),
         streamInterval: Duration = .milliseconds(250)
     ) async throws {
-        self.allowsRetry = allowsRetry
+        self.allowsActions = allowsActions
         try settings.checkExposure()
         self.data = DashboardData(manager: manager, settings: settings)
         self.settings = settings
@@ -75,7 +76,7 @@ public struct Dashboard: Sendable {
     /// routes only this one serves: the progress endpoint, the JSON API and `/metrics`.
     public func router(adding others: [Dashboard] = []) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: SecurityHeadersMiddleware(pagePrefixes: ([self] + others).map(\.settings.pathPrefix)))
+        router.add(middleware: SecurityHeadersMiddleware(pagePrefixes: ([self] + others).map(\.settings.pathPrefix), loopbackHostsOnly: auth.open))
         for dashboard in [self] + others {
             dashboard.addPageRoutes(to: router)
             dashboard.addStreamRoutes(to: router)

@@ -42,7 +42,26 @@ public struct DashboardSettings: Sendable, Hashable {
 
     /// Whether the address is this machine only.
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        host == "localhost" || host == "::1" || Self.isIPv4Loopback(host)
+    }
+
+    /// Whether an HTTP `Host` (authority) names this machine's loopback: `127.x.y.z`,
+    /// `localhost` or `[::1]`, with or without a port.
+    public static func isLoopbackAuthority(_ authority: String) -> Bool {
+        var host = Substring(authority)
+        if host.hasPrefix("[") {
+            guard let end = host.firstIndex(of: "]") else { return false }
+            return host[host.index(after: host.startIndex)..<end] == "::1"
+        }
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        return host.lowercased() == "localhost" || isIPv4Loopback(String(host))
+    }
+
+    /// An IPv4 literal in 127.0.0.0/8 (a name that merely starts with `127.` is not one).
+    public static func isIPv4Loopback(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { part in part.count <= 3 && !part.isEmpty && part.allSatisfy(\.isASCII) && UInt8(part) != nil }
     }
 
     /// Whether any token is configured.

@@ -41,7 +41,7 @@ struct ServeDashboardTests {
         }
     }
 
-    @Test("DASHBOARD.managers mounts another manager's dashboard under its path; its retry is refused with the reason")
+    @Test("DASHBOARD.managers mounts another manager's dashboard under its path; its actions are refused with the reason")
     func aSecondManagersDashboard() async throws {
         try await withHarness { cli in
             var config = try String(contentsOf: CLIHarness.repositoryRoot.appendingPathComponent("config.yaml"), encoding: .utf8)
@@ -69,7 +69,8 @@ struct ServeDashboardTests {
             #expect(list.contains(#"<th scope="col">Message</th>"#), "its own fields")
             let (detailStatus, detail) = try await Self.get(second + "notified-1/")
             #expect(detailStatus == 200)
-            #expect(detail.contains("retry is offered on the dashboard of the queue&#39;s manager"), "\(detail.prefix(3000))")
+            #expect(detail.contains("Actions on these tasks are taken from the dashboard of the manager whose queue runs here."), "\(detail.prefix(3000))")
+            #expect(!detail.contains(">Retry</button>"))
             // The shared routes stay at the root.
             let root = second.replacingOccurrences(of: "/notifying/", with: "")
             let (progress, _) = try await Self.get(root + "/async/progress/?task_name=notified-1")
@@ -101,6 +102,31 @@ struct ServeDashboardTests {
             #expect(output.hasPrefix("retry: 2000"), "\(output)")
             #expect(output.contains("event: changed\ndata: {\"counts\":{\"pending\":1}"), "\(output)")
             #expect(output.contains("streamed-1"), "\(output)")
+            #expect(await serve.terminate() == 0, "\(serve.description)")
+        }
+    }
+
+    @Test("with no token, a request whose Host is not a loopback name is refused (DNS rebinding)",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func rebindingIsRefused() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], environment: cli.queueEnvironment("rebind.sqlite"), deadline: .seconds(90))
+            #expect(await serve.waitForOutput("dashboard: http://"), "\(serve.description)")
+            let base = try #require(BrowserTests.dashboardURL(in: serve.stdout))
+            func status(host: String?) throws -> String {
+                let curl = Process()
+                curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + (host.map { ["-H", "Host: \($0)"] } ?? []) + [base]
+                let pipe = Pipe()
+                curl.standardOutput = pipe
+                try curl.run()
+                curl.waitUntilExit()
+                return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            }
+            #expect(try status(host: nil) == "200")
+            #expect(try status(host: "evil.example:8000") == "403")
+            #expect(try status(host: "localhost:8000") == "200")
             #expect(await serve.terminate() == 0, "\(serve.description)")
         }
     }

@@ -118,8 +118,8 @@ extension ServeCommand {
             } catch {
                 throw CLIError.usage(error.description)
             }
-            // The queue's workers run the default manager's tasks: a retry from here would be recorded there.
-            others.append(try await Dashboard(manager: other, queue: queue, settings: otherSettings, allowsRetry: false, logger: runtime.logger))
+            // The queue's workers run the default manager's tasks: actions from here would act through them.
+            others.append(try await Dashboard(manager: other, queue: queue, settings: otherSettings, allowsActions: false, logger: runtime.logger))
         }
         let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
         let prefixes = [settings.pathPrefix] + others.map(\.settings.pathPrefix)

@@ -143,8 +143,13 @@ enum PathEncoding {
         return set
     }()
 
+    /// `text` as one path segment. `-`, `.` and `..` are encoded whole (`%2D`, `%2E`, `%2E%2E`):
+    /// browsers drop dot segments, and `-` is the dashboard's own segment (`P/-/stream`).
     static func segment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+        if text == "-" || text == "." || text == ".." {
+            return text.unicodeScalars.map { "%" + String($0.value, radix: 16, uppercase: true) }.joined()
+        }
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
 
     static func query(_ pairs: [(String, String)]) -> String {

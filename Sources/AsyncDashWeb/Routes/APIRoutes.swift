@@ -6,7 +6,12 @@ import Hummingbird
 /// The JSON API and its OpenAPI document.
 extension Dashboard {
     func addAPIRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/openapi.json") { _, _ in Reply.json(OpenAPIDocument.document(self.settings)) }
+        router.get("/api/openapi.json") { request, _ in
+            guard self.auth.identify(request).role >= .read else {
+                return Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")
+            }
+            return Reply.json(OpenAPIDocument.document(self.settings))
+        }
         router.get("/api/tasks") { request, _ in
             guard self.auth.identify(request).role >= .read else {
                 return Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")

@@ -23,7 +23,7 @@ extension Dashboard {
     struct ActionOutcome {
         var status: HTTPResponse.Status = .ok
         var text: String
-        /// Task name → what to record for it.
+        /// Task name → what to record for it (empty: the text, under the task acted on).
         var audit: [(task: String, outcome: String)]
         var redirectTask: String?
     }
@@ -39,12 +39,22 @@ extension Dashboard {
         guard auth.csrfPasses(request, identity: identity, formToken: form["csrf"]) else {
             return respond(request, .forbidden, "\(action) refused: the form's CSRF token is missing or does not match; reload the page and try again", task: task)
         }
-        let outcome: ActionOutcome
+        guard allowsActions else {
+            return respond(request, .conflict, "actions are not offered on this dashboard: the queue in this process runs another manager's tasks; "
+                            + "act from that manager's dashboard", task: task)
+        }
+        guard audit != nil else {
+            return respond(request, .notImplemented, "\(action) refused: the store keeps no audit log, and every action must be recorded", task: task)
+        }
+        var outcome: ActionOutcome
         do {
             outcome = try await run(action, task: task)
         } catch {
-            outcome = ActionOutcome(status: .internalServerError, text: "\(action) failed: \(error)", audit: task.map { [($0, "failed: \(error)")] } ?? [])
+            outcome = ActionOutcome(status: .internalServerError, text: "\(action) failed: \(error)", audit: [])
         }
+        // Every outcome is recorded: refusals and failures too (a clean-up run under the task name "*").
+        if outcome.audit.isEmpty { outcome.audit = [(task ?? "*", outcome.text)] }
+        if task == nil, outcome.status.code < 400 { outcome.audit.append(("*", outcome.text)) }
         let now = Date()
         var unrecorded: [String] = []
         for entry in outcome.audit {
@@ -74,9 +84,6 @@ extension Dashboard {
             let text = known ? "cancel requested for \(name)" : "the queue does not know \(name) (already finished or never queued here)"
             return ActionOutcome(status: known ? .ok : .conflict, text: text, audit: [(name, text)])
         case ("retry", let name?):
-            guard allowsRetry else {
-                return ActionOutcome(status: .conflict, text: "retry is not offered on this dashboard: the queue in this process runs another manager's tasks; retry from that manager's dashboard", audit: [])
-            }
             guard let queue else { return ActionOutcome(status: .conflict, text: "no task queue runs in this process, so nothing can be retried here", audit: []) }
             guard let record = try await manager.record(for: name), let snapshot = try await data.snapshot(name) else {
                 return ActionOutcome(status: .notFound, text: "no task named \(name)", audit: [])
@@ -85,6 +92,9 @@ extension Dashboard {
             let plan = retryPlan(record)
             guard let function = plan.function else {
                 return ActionOutcome(status: .conflict, text: "the record of \(name) does not name its task function, so it cannot be retried", audit: [])
+            }
+            if let reason = argumentsNotOriginal(plan.args) {
+                return ActionOutcome(status: .conflict, text: "\(name) cannot be retried: \(reason)", audit: [])
             }
             let newName = "\(name)-retry-\(DashboardAuth.randomToken().prefix(6))"
             do {
@@ -121,6 +131,24 @@ extension Dashboard {
         let locks = (json("locks")?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { try? ObjectRef(parsing: $0) } }
         let user = value("user").text.flatMap { $0.isEmpty ? nil : JSONValue.string($0) }
         return (value("function").text, args, locks, user)
+    }
+
+    /// Why the arguments on a record may not be the ones the task ran with, if they may not:
+    /// they went through a payload formatter. The built-in one only changes members it redacts,
+    /// so arguments without such members are the originals; any other formatter is not trusted.
+    func argumentsNotOriginal(_ args: JSONValue) -> String? {
+        guard let formatter = data.manager.context.formatters.payload else { return nil }
+        guard let builtin = formatter as? PayloadFormatter else {
+            return "its arguments were stored through a custom payload formatter, so they may not be the originals"
+        }
+        func redacted(_ value: JSONValue) -> Bool {
+            switch value {
+            case .object(let members): members.contains { builtin.redact.contains($0.key.lowercased()) || redacted($0.value) }
+            case .array(let items): items.contains(where: redacted)
+            default: false
+            }
+        }
+        return redacted(args) ? "its stored arguments have redacted members (\(builtin.redact.sorted().joined(separator: ", "))), so they are not the originals" : nil
     }
 
     /// JSON for API clients; for browsers, back to the task (or the list) with the outcome shown.

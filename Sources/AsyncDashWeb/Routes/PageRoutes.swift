@@ -185,9 +185,9 @@ extension Dashboard {
         context["allFields"] = data.model.columns.map { cells.cell($0.name, of: record) }
         context["canCancel"] = !snapshot.finished
         let retry = retryPlan(record)
-        context["canRetry"] = allowsRetry && snapshot.finished && retry.function != nil
-        context["retryHint"] = !allowsRetry ? "retry is offered on the dashboard of the queue's manager"
-            : retry.function == nil ? "the record does not name its task function" : "only finished tasks can be retried"
+        let retryBlocked = retry.function == nil ? "the record does not name its task function" : argumentsNotOriginal(retry.args)
+        context["canRetry"] = snapshot.finished && retryBlocked == nil
+        context["retryHint"] = retryBlocked ?? "only finished tasks can be retried"
         let entries = (try? await audit?.entries(forTask: name, limit: 50)) ?? []
         context["audit"] = entries.map { entry -> [String: Any] in
             var item: [String: Any] = ["actor": entry.actor, "action": entry.action, "outcome": entry.outcome]
@@ -208,7 +208,8 @@ extension Dashboard {
         let now = Date()
         var context: [String: Any] = [
             "title": title, "prefix": prefix, "csrf": csrfToken(request), "actor": identity.role == .none ? "" : identity.actor,
-            "admin": identity.role == .admin, "canLogout": !auth.open && identity.role > .none,
+            "admin": identity.role == .admin, "actions": identity.role == .admin && allowsActions,
+            "actionsElsewhere": identity.role == .admin && !allowsActions, "canLogout": !auth.open && identity.role > .none,
             "timezone": "UTC", "nowISO": ISO8601.format(now), "nowText": CellView.absolute(now),
         ]
         if let flash = request.parameters["done"], !flash.isEmpty { context["flash"] = String(flash.prefix(300)) }

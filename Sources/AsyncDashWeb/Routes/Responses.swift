@@ -49,26 +49,31 @@ enum Reply {
 }
 
 extension Request {
-    /// The query parameters, percent-decoded, last value wins.
+    /// The query parameters, decoded as a form does (`+` is a space, then percent-decoding),
+    /// last value wins.
     var parameters: [String: String] {
+        Self.decodeForm(uri.query ?? "")
+    }
+
+    /// `a=1&b=x+y%21` → `["a": "1", "b": "x y!"]`.
+    static func decodeForm(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
-        for (key, value) in uri.queryParameters { result[String(key)] = String(value) }
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            // Text that is not valid percent-encoding is kept as sent (and then refused where it matters).
+            func decode(_ part: Substring) -> String {
+                let spaced = String(part).replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
         return result
     }
 
     /// A `application/x-www-form-urlencoded` body of at most 16 KiB.
     mutating func form() async throws -> [String: String] {
         let buffer = try await collectBody(upTo: 16 * 1024)
-        let text = String(buffer: buffer)
-        var result: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return result
+        return Self.decodeForm(String(buffer: buffer))
     }
 
     /// Whether the client prefers JSON (an API client) over a page.

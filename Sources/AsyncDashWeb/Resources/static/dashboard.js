@@ -51,8 +51,9 @@
       source = new EventSource(article.dataset.stream);
       source.addEventListener("task", function (e) { apply(JSON.parse(e.data)); });
       source.onerror = function () {
-        if (stopped) return;
-        source.close(); note.textContent = "Live stream lost; polling instead."; poll();
+        // EventSource reconnects by itself (state CONNECTING); poll only once it gave up.
+        if (stopped || source.readyState !== EventSource.CLOSED) return;
+        note.textContent = "Live stream lost; polling instead."; poll();
       };
     } else { poll(); }
     return stop;
@@ -63,8 +64,11 @@
     var list = document.getElementById("task-list");
     if (!list) return;
     var note = document.getElementById("list-note"), follow = list.dataset.follow === "true", pending = false;
-    function reload() {
+    function changed() {
       if (!follow) { note.textContent = "Tasks changed — reload to see them on this page."; return; }
+      reload();
+    }
+    function reload() {
       if (pending) return; pending = true;
       fetch(list.dataset.fragment, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : null; })
@@ -73,9 +77,11 @@
     }
     if (window.EventSource) {
       var source = new EventSource(list.dataset.stream);
-      source.addEventListener("changed", reload);
-      source.onerror = function () { source.close(); setInterval(reload, 5000); };
-    } else { setInterval(reload, 5000); }
+      source.addEventListener("changed", changed);
+      // The server ends a stream after 10 minutes; EventSource reconnects (state CONNECTING).
+      // Only when it gives up does the first page fall back to refreshing every 5 s.
+      source.onerror = function () { if (source.readyState === EventSource.CLOSED && follow) setInterval(reload, 5000); };
+    } else if (follow) { setInterval(reload, 5000); }
   }
 
   // ---- the modal over the list (the link still works without JS) ----
