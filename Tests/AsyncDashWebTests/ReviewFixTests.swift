@@ -126,3 +126,19 @@ struct DashboardGuardTests {
         }
     }
 }
+
+@Suite("Custom statuses in the counts")
+struct CustomStatusCountTests {
+    @Test("a status outside the built-in five is counted but not offered as a filter link (the filter would refuse it)")
+    func customStatusIsCountedNotLinked() async throws {
+        let fixture = try await WebFixture()
+        await fixture.emit(LifecycleEvent(.create, task: "odd", status: TaskStatus(rawValue: "paused"), message: "waiting"))
+        try await fixture.test { client in
+            let html = try await client.execute(uri: "/async-dashboard/", method: .get) { response in String(buffer: response.body) }
+            #expect(html.contains(#"title="not one of the built-in statuses, so not a filter""#))
+            #expect(html.contains("paused</span> <b>1</b></span>"))
+            #expect(!html.contains("?status=paused"))
+            #expect(html.contains("?status=failed"))
+        }
+    }
+}

@@ -81,13 +81,15 @@ extension Dashboard {
         context.merge(rowsContext(page, list: list, now: now)) { $1 }
         let total = counts.values.reduce(0, +)
         var countItems: [[String: Any]] = [[
-            "status": "all", "label": "All", "icon": "∑", "count": total, "current": list.status == nil,
+            "status": "all", "label": "All", "icon": "∑", "count": total, "current": list.status == nil, "filterable": true,
             "href": link(list, status: .some(nil)),
         ]]
         for status in TaskStatus.allCases.map(\.rawValue) + counts.keys.filter({ TaskStatus(parsing: $0) == nil }).sorted() {
             countItems.append([
                 "status": CellView.cssToken(status), "label": status, "icon": CellView.icon(status), "count": counts[status] ?? 0,
                 "current": list.status == status, "href": link(list, status: .some(status)),
+                // Only the built-in statuses are filters (`?status=` refuses others).
+                "filterable": TaskStatus(parsing: status) != nil,
             ])
         }
         context["counts"] = countItems
