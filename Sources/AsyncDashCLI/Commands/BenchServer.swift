@@ -82,22 +82,12 @@ final class BenchServeChild: @unchecked Sendable {
         runtime: CLIRuntime, storeURL: String, scratch: BenchScratch, concurrency: Int = 4, timeout: Duration = .seconds(60)
     ) async throws -> BenchServeChild {
         let config = try writeConfig(runtime: runtime, storeURL: storeURL, scratch: scratch)
-        let outputURL = scratch.file("serve-\(UUID().uuidString.prefix(4)).log")
-        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        let output = try FileHandle(forWritingTo: outputURL)
-        defer { try? output.close() }
-
-        let process = Process()
-        process.executableURL = executable()
-        process.arguments = ["serve", "--bind", "127.0.0.1:0", "--concurrency", "\(concurrency)", "--config", config.path]
         var environment = runtime.environment
         environment[GlobalOptions.configVariable] = config.path
         environment["ASYNCDASH_STORE"] = storeURL
-        process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let (process, outputURL) = try BenchTools.start(
+            executable(), ["serve", "--bind", "127.0.0.1:0", "--concurrency", "\(concurrency)", "--config", config.path],
+            environment: environment, output: scratch.file("serve-\(UUID().uuidString.prefix(4)).log"))
 
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
@@ -233,20 +223,29 @@ enum BenchTools {
 
     /// Runs `wrk arguments…`, calling `sample` every 200 ms while it runs.
     ///
+    /// Starts `executable arguments…` with stdout and stderr going to the new file `output`
+    /// (`environment` `nil`: this process's).
+    static func start(_ executable: URL, _ arguments: [String], environment: [String: String]?, output: URL) throws -> (Process, URL) {
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close() }  // the child keeps its own copy
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return (process, output)
+    }
+
     /// - Throws: ``CLIError`` (failure) when wrk fails or prints no report.
     static func runWrk(
         _ wrk: String, _ arguments: [String], scratch: BenchScratch, timeout: Duration, sample: () -> Void = {}
     ) async throws -> WrkResult {
-        let outURL = scratch.file("wrk-\(UUID().uuidString.prefix(6)).out")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = out
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let (process, outURL) = try BenchTools.start(URL(fileURLWithPath: wrk), arguments, environment: nil,
+                                                     output: scratch.file("wrk-\(UUID().uuidString.prefix(6)).out"))
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while process.isRunning {
@@ -258,7 +257,6 @@ enum BenchTools {
             try? await Task.sleep(for: .milliseconds(200))
         }
         process.waitUntilExit()
-        try? out.close()
         let text = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: outURL)
         guard process.terminationStatus == 0, let result = WrkResult(parsing: text) else {

@@ -37,7 +37,17 @@ struct DashboardData: Sendable {
     /// the progress entry); a running task whose model maps no progress column also reads its
     /// live progress entry; only a task without a record asks whether it is active.
     func snapshot(_ name: String) async throws -> TaskSnapshot? {
-        let record = try await manager.record(for: name)
+        try await snapshot(name, record: try await manager.record(for: name))
+    }
+
+    /// The task's record and its snapshot, from one read of the record; `nil` without a record.
+    func recordAndSnapshot(_ name: String) async throws -> (record: Record, snapshot: TaskSnapshot)? {
+        guard let record = try await manager.record(for: name), let snapshot = try await snapshot(name, record: record) else { return nil }
+        return (record, snapshot)
+    }
+
+    /// ``snapshot(_:)`` for a record already read (`nil`: the task has none).
+    func snapshot(_ name: String, record: Record?) async throws -> TaskSnapshot? {
         let recordStatus = record.flatMap { record in column("status").flatMap { record[$0].text } }
         let ended = recordStatus.flatMap(TaskStatus.init(parsing:))?.isTerminal ?? false
         let recordHasProgress = record != nil && column("progress") != nil

@@ -7,15 +7,11 @@ import Hummingbird
 extension Dashboard {
     func addAPIRoutes(to router: Router<BasicRequestContext>) {
         router.get("/api/openapi.json") { request, _ in
-            guard self.auth.identify(request).role >= .read else {
-                return Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")
-            }
+            if let refusal = self.refusalUnlessReader(request) { return refusal }
             return Reply.json(OpenAPIDocument.document(self.settings))
         }
         router.get("/api/tasks") { request, _ in
-            guard self.auth.identify(request).role >= .read else {
-                return Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")
-            }
+            if let refusal = self.refusalUnlessReader(request) { return refusal }
             let parameters = request.parameters
             let list: ListRequest
             var query: RecordPageQuery
@@ -45,11 +41,9 @@ extension Dashboard {
             return Reply.json(.object(body))
         }
         router.get("/api/tasks/{task}") { request, context in
-            guard self.auth.identify(request).role >= .read else {
-                return Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")
-            }
+            if let refusal = self.refusalUnlessReader(request) { return refusal }
             guard let name = self.taskParameter(context) else { return Reply.jsonError(.notFound, "no task name") }
-            guard let record = try await self.data.manager.record(for: name), let snapshot = try await self.data.snapshot(name) else {
+            guard let (record, snapshot) = try await self.data.recordAndSnapshot(name) else {
                 return Reply.jsonError(.notFound, "no task named '\(name)' has a record", ["task_name": .string(name)])
             }
             let actions = (try await self.audit?.entries(forTask: name, limit: 50)) ?? []

@@ -85,7 +85,7 @@ extension Dashboard {
             return ActionOutcome(status: known ? .ok : .conflict, text: text, audit: [(name, text)])
         case ("retry", let name?):
             guard let queue else { return ActionOutcome(status: .conflict, text: "no task queue runs in this process, so nothing can be retried here", audit: []) }
-            guard let record = try await manager.record(for: name), let snapshot = try await data.snapshot(name) else {
+            guard let (record, snapshot) = try await data.recordAndSnapshot(name) else {
                 return ActionOutcome(status: .notFound, text: "no task named \(name)", audit: [])
             }
             guard snapshot.finished else { return ActionOutcome(status: .conflict, text: "\(name) has not finished; only finished tasks can be retried", audit: []) }

@@ -49,11 +49,16 @@ extension Dashboard {
         }
     }
 
+    /// The 401 answer of a JSON route when the request may not read (`nil`: it may).
+    func refusalUnlessReader(_ request: Request) -> Response? {
+        auth.identify(request).role >= .read ? nil : Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")
+    }
+
     /// Sends unauthenticated page requests to the sign-in page.
     func requireReader(_ request: Request) -> (DashboardAuth.Identity, Response?) {
         let identity = auth.identify(request)
         if identity.role >= .read { return (identity, nil) }
-        if request.wantsJSON { return (identity, Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")) }
+        if request.wantsJSON { return (identity, refusalUnlessReader(request)) }
         return (identity, Reply.redirect("\(prefix)/-/login"))
     }
 
@@ -102,12 +107,10 @@ extension Dashboard {
             ["value": "desc", "label": "newest / Z first", "selected": list.descending],
             ["value": "asc", "label": "oldest / A first", "selected": !list.descending],
         ]
-        let filters = PathEncoding.query(list.filterParameters)
         context["streamURL"] = "\(prefix)/-/stream"
         context["fragmentURL"] = "\(prefix)/?" + PathEncoding.query(list.filterParameters + [("fragment", "rows")] + positionParameters(list))
         // Rows are refreshed in place only where new tasks land: the first page.
         context["follow"] = list.after == nil && list.before == nil && !list.last
-        _ = filters
         if parameters["fragment"] == "rows" {
             return Reply.html(templates.render("rows", context))
         }
@@ -166,7 +169,7 @@ extension Dashboard {
     func detailPage(_ request: Request, name: String) async throws -> Response {
         let (identity, refusal) = requireReader(request)
         if let refusal { return refusal }
-        guard let record = try await data.manager.record(for: name), let snapshot = try await data.snapshot(name) else {
+        guard let (record, snapshot) = try await data.recordAndSnapshot(name) else {
             return errorPage(request, .notFound, "No such task", "There is no record of a task named “\(name)”. It may have been deleted.")
         }
         let now = Date()

@@ -9,9 +9,7 @@ extension Dashboard {
     func addProgressEndpoint(to router: Router<BasicRequestContext>) {
         // powercrud's contract, with 404 (not 286) for a task nobody knows.
         router.get("/async/progress") { request, _ in
-            guard self.auth.identify(request).role >= .read else {
-                return Reply.jsonError(.unauthorized, "a token is required: send Authorization: Bearer TOKEN")
-            }
+            if let refusal = self.refusalUnlessReader(request) { return refusal }
             guard let name = request.parameters["task_name"], !name.isEmpty else {
                 return Reply.jsonError(.badRequest, "the query parameter task_name is required, e.g. /async/progress/?task_name=import-42")
             }
