@@ -75,14 +75,24 @@ let package = Package(
             dependencies: [
                 "AsyncDash", "AsyncDashSQLite", "AsyncDashWeb", "Sample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "asyncdash", dependencies: ["AsyncDashCLI"], swiftSettings: swiftSettings),
+        // The benchmarks (`asyncdash bench …`): linked by the `asyncdash` executable, not by applications.
+        .target(
+            name: "AsyncDashBench",
+            dependencies: [
+                "AsyncDash", "AsyncDashSQLite", "AsyncDashWeb", "AsyncDashCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "asyncdash", dependencies: ["AsyncDashCLI", "AsyncDashBench", "Sample"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AsyncDashTests",
             dependencies: ["AsyncDash", "AsyncDashTesting", "AsyncDashSQLite", "Sample"],

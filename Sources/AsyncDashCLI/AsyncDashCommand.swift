@@ -6,17 +6,21 @@ import ArgumentParser
 public struct AsyncDashCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "asyncdash",
-        abstract: "Report, inspect and benchmark background-task lifecycles.",
+        abstract: "Report and inspect background-task lifecycles; run workers and the dashboard.",
         discussion: """
             Exit codes: 0 success; 1 error; 2 usage or config error; 3 lock conflict.
             Logs go to stderr; results go to stdout.
             """,
-        subcommands: [
-            CheckConfigCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
-            LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self, BenchCommand.self,
-            LaunchCommand.self, WorkerCommand.self, CancelCommand.self, ServeCommand.self,
-        ]
+        subcommands: operationalCommands
     )
+
+    /// The commands every AsyncDash command line has: an application's root command lists these
+    /// and may add its own (the `asyncdash` executable adds `bench`).
+    public static let operationalCommands: [any ParsableCommand.Type] = [
+        CheckConfigCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
+        LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self,
+        LaunchCommand.self, WorkerCommand.self, CancelCommand.self, ServeCommand.self,
+    ]
 
     @OptionGroup public var global: GlobalOptions
 

@@ -14,7 +14,7 @@ import Synchronization
 /// let store = try SQLiteStore(path: "var/asyncdash.sqlite")
 /// try await store.prepare(model)
 /// try await store.upsert(model, key: "import-42") { record, _ in record["status"] = .text("pending") }
-/// let stores = StoreSet(records: store, coordination: store)   // or StoreSet.sqlite(path:)
+/// let stores = StoreSet.sqlite(store)   // or StoreSet.sqlite(path:)
 /// ```
 ///
 /// ``apply(_:key:_:)`` (the manager's write path) is one `INSERT … ON CONFLICT DO UPDATE`
@@ -126,8 +126,22 @@ public final class SQLiteStore: Sendable {
     }
 }
 
+extension SQLiteStore: DurableQueueStore {
+    /// The durable queue in this store's file (``SQLiteTaskQueue``).
+    public func taskQueue(runner: any TaskJobRunner) -> any DurableTaskQueue & TaskQueueInspector {
+        SQLiteTaskQueue(store: self, runner: runner)
+    }
+
+    public var isPersistent: Bool { true }
+}
+
 extension StoreSet {
-    /// One ``SQLiteStore`` serving both roles.
+    /// One ``SQLiteStore`` serving every role: records, coordination, queue and audit log.
+    public static func sqlite(_ store: SQLiteStore) -> StoreSet {
+        StoreSet(records: store, coordination: store, queue: store, audit: store)
+    }
+
+    /// One ``SQLiteStore`` serving every role.
     ///
     /// ```swift
     /// let stores = try StoreSet.sqlite(path: "var/asyncdash.sqlite")
@@ -142,13 +156,11 @@ extension StoreSet {
         options: SQLiteStoreOptions = .init(),
         clock: any AsyncDashClock = SystemClock()
     ) throws -> StoreSet {
-        let store = try SQLiteStore(path: path, options: options, clock: clock)
-        return StoreSet(records: store, coordination: store)
+        sqlite(try SQLiteStore(path: path, options: options, clock: clock))
     }
 
-    /// One ``SQLiteStore`` serving both roles, from a `sqlite:` URL (see ``SQLiteStore/parse(url:)``).
+    /// One ``SQLiteStore`` serving every role, from a `sqlite:` URL (see ``SQLiteStore/parse(url:)``).
     public static func sqlite(url: String, clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
-        let store = try SQLiteStore(url: url, clock: clock)
-        return StoreSet(records: store, coordination: store)
+        sqlite(try SQLiteStore(url: url, clock: clock))
     }
 }

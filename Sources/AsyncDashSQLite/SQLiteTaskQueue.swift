@@ -10,7 +10,7 @@ import GRDB
 ///
 /// ```swift
 /// let store = try SQLiteStore(path: "var/asyncdash.sqlite")
-/// let manager = try SampleAsyncManager(context: ManagerContext(name: "sample", stores: StoreSet(records: store, coordination: store)))
+/// let manager = try SampleAsyncManager(context: ManagerContext(name: "sample", stores: .sqlite(store)))
 /// let queue = SQLiteTaskQueue(store: store, runner: manager)
 /// try await manager.launchAsyncTask("sample.tasks.update_items", args: ["count": 5], queue: queue)
 /// let worker = QueueWorker(queue: queue, manager: manager, concurrency: 4)

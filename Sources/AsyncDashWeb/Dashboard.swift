@@ -25,7 +25,7 @@ public struct Dashboard: Sendable {
     /// The settings it was built with.
     public let settings: DashboardSettings
     let queue: (any TaskQueue & TaskQueueInspector)?
-    let audit: (any AuditLog)?
+    let audit: any AuditLog
     let auth: DashboardAuth
     let templates: Templates
     let staticFiles: StaticFiles
@@ -61,7 +61,7 @@ public struct Dashboard: Sendable {
         self.data = DashboardData(manager: manager, settings: settings)
         self.settings = settings
         self.queue = queue
-        self.audit = manager.stores.coordination as? any AuditLog
+        self.audit = manager.stores.audit
         self.auth = DashboardAuth(settings: settings)
         self.templates = try Templates(overrides: settings.templatesDirectory)
         self.staticFiles = try StaticFiles()

@@ -390,9 +390,10 @@ struct DocumentationExampleTests {
         let counter = DocWriteCounter()
         var registry = Registry.standard
         registry.registerSample()
-        registry.register(storeScheme: "counting") { _, clock in
-            StoreSet(records: DocCountingRecordStore(base: MemoryRecordStore(), counter: counter),
-                     coordination: MemoryCoordinationStore(clock: clock))
+        registry.register(storeScheme: "counting", persistent: false) { _, clock in
+            var stores = StoreSet.memory(clock: clock)   // every other role stays in memory
+            stores.records = DocCountingRecordStore(base: stores.records, counter: counter)
+            return stores
         }
         let resolved = try ConfigResolver.parse("""
             STORE: counting

@@ -7,8 +7,11 @@ public struct AsyncDashConfig: Sendable {
     public var settings = AsyncSettings()
     /// `STORE`: the store URL (default `sqlite://.asyncdash/asyncdash.sqlite`).
     public var store: Located<String>
-    /// `QUEUE`: `durable` or `inprocess` (default `durable`).
+    /// `QUEUE`: `durable` or `inprocess` (default `durable`; `inprocess` when the store is `memory`,
+    /// whose queue would not outlive the process).
     public var queue: Located<String>
+    /// Whether `QUEUE` was written (in the file or the environment), not defaulted.
+    public var queueWritten = false
     /// `ASYNC_MANAGER_DEFAULT`.
     public var defaultManager: ManagerDeclaration
     /// `MANAGERS`, in file order.

@@ -31,6 +31,7 @@ extension ConfigLoader {
             case "QUEUE":
                 if queueKinds.contains(text) {
                     config.queue = Located(text, at: location)
+                    config.queueWritten = true
                 } else {
                     reader.error("\(variable)='\(raw)' is not a queue kind; valid: \(queueKinds.joined(separator: ", "))", at: location)
                 }

@@ -89,6 +89,7 @@ public enum ConfigLoader {
             if let s = reader.string(value, key) {
                 if queueKinds.contains(s.value) {
                     config.queue = s
+                    config.queueWritten = true
                 } else {
                     reader.error("QUEUE '\(s.value)' is not a queue kind\(Suggest.didYouMean(s.value, in: queueKinds)); valid: \(queueKinds.joined(separator: ", "))", at: value)
                 }

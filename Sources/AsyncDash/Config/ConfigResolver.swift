@@ -57,7 +57,7 @@ public enum ConfigResolver {
         guard state.diagnostics.isEmpty, let defaultManager else {
             throw ConfigError(state.diagnostics)
         }
-        return ResolvedConfig(config: config, registry: state.registry, defaultManager: defaultManager, managers: managers)
+        return ResolvedConfig(config: state.config, registry: state.registry, defaultManager: defaultManager, managers: managers)
     }
 }
 

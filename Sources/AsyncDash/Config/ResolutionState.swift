@@ -3,7 +3,7 @@ import Logging
 /// The working state of one ``ConfigResolver`` run: the registry growing with config models,
 /// and the diagnostics found so far.
 struct ResolutionState {
-    let config: AsyncDashConfig
+    var config: AsyncDashConfig
     var registry: Registry
     let environment: [String: String]
     let logger: Logger
@@ -52,7 +52,7 @@ struct ResolutionState {
                     name: name.value, table: declaration.table.value,
                     columns: declaration.columns.map { RecordModel.Column($0.name.value, $0.type) }, keyColumn: key
                 )
-                registry.register(recordModel: model)
+                registry.register(from: "config MODELS") { $0.register(recordModel: model) }
             } catch {
                 self.error("MODELS: \(error)", at: name.location)
             }
@@ -70,6 +70,16 @@ struct ResolutionState {
             )
         } catch {
             self.error("STORE '\(config.store.value)': \(error)", at: config.store.location)
+            return
+        }
+        guard !registry.isPersistentStore(config.store.value) else { return }
+        if !config.queueWritten {
+            config.queue = Located("inprocess", at: config.queue.location)
+        } else if config.queue.value == "durable" {
+            self.error(
+                "QUEUE 'durable' needs a store whose queue outlives the process, but STORE '\(config.store.value)' keeps everything in memory; "
+                    + "use QUEUE: inprocess, or a persistent STORE such as sqlite://PATH",
+                at: config.queue.location)
         }
     }
 
@@ -101,6 +111,7 @@ struct ResolutionState {
         var registryError = registryError
         if registryError.found == nil && !extraCandidates.isEmpty {
             registryError.suggestions = Suggest.closest(to: registryError.name, in: registry.names(of: registryError.expected) + extraCandidates)
+            registryError.registered += extraCandidates.sorted().map { RegisteredName(name: $0, origin: "config MANAGERS") }
         }
         error("\(what): \(registryError)", at: location)
     }

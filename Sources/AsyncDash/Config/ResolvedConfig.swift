@@ -68,8 +68,10 @@ public struct ResolvedConfig: Sendable {
                 formatterNames: [:], observers: [], createDefaults: [:]
             )
         }
-        throw RegistryError(name: name, expected: .manager, found: registry.kind(of: name),
-                            suggestions: Suggest.closest(to: name, in: registry.names(of: .manager) + managers.keys))
+        throw RegistryError(
+            name: name, expected: .manager, found: registry.kind(of: name),
+            suggestions: Suggest.closest(to: name, in: registry.names(of: .manager) + managers.keys),
+            registered: registry.registeredNames(of: .manager) + managers.keys.sorted().map { RegisteredName(name: $0, origin: "config MANAGERS") })
     }
 
     /// Opens the stores of `STORE`.

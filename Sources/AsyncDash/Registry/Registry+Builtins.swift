@@ -5,9 +5,14 @@ extension Registry {
     /// `asyncdash.observers.log`, `asyncdash.formatters.{user,affected,payload}`, and the `memory:` store.
     public static var standard: Registry {
         var registry = Registry()
-        registry.register(AsyncManager.self, as: "asyncdash.AsyncManager")
-        registry.register(ModelTrackingAsyncManager.self, as: "asyncdash.ModelTrackingAsyncManager")
-        registry.register(observer: "asyncdash.observers.log") { options in
+        registry.register(from: "built-in") { registry in registry.registerCoreBuiltins() }
+        return registry
+    }
+
+    private mutating func registerCoreBuiltins() {
+        register(AsyncManager.self, as: "asyncdash.AsyncManager")
+        register(ModelTrackingAsyncManager.self, as: "asyncdash.ModelTrackingAsyncManager")
+        register(observer: "asyncdash.observers.log") { options in
             try options.allowOnly(["level", "label"])
             let levelName = try options.string("level", default: "info")
             guard let level = Logger.Level(rawValue: levelName) else {
@@ -21,21 +26,20 @@ extension Registry {
             let logger = options.values["label"] == nil ? options.logger : Logger(label: try options.string("label"))
             return LogObserver(logger: logger, level: level)
         }
-        registry.register(formatter: FormatterSlot.user.builtinName) { options in
+        register(formatter: FormatterSlot.user.builtinName) { options in
             try options.allowOnly(["anonymous", "username_keys"])
             return UserFormatter(anonymous: try options.string("anonymous", default: ""), usernameKeys: try options.strings("username_keys", default: ["username", "name"]))
         }
-        registry.register(formatter: FormatterSlot.affected.builtinName) { options in
+        register(formatter: FormatterSlot.affected.builtinName) { options in
             try options.allowOnly(["separator", "limit"])
             let limit = try options.int("limit", default: nil)
             if let limit, limit < 0 { throw OptionError(key: "limit", message: "option 'limit' must be 0 or more, not \(limit)") }
             return AffectedFormatter(separator: try options.string("separator", default: ", "), limit: limit)
         }
-        registry.register(formatter: FormatterSlot.payload.builtinName) { options in
+        register(formatter: FormatterSlot.payload.builtinName) { options in
             try options.allowOnly(["redact", "replacement"])
             return PayloadFormatter(redact: try options.strings("redact"), replacement: try options.string("replacement", default: "[redacted]"))
         }
-        registry.register(storeScheme: "memory") { _, clock in StoreSet.memory(clock: clock) }
-        return registry
+        register(storeScheme: "memory", persistent: false) { _, clock in StoreSet.memory(clock: clock) }
     }
 }

@@ -46,17 +46,52 @@ public struct Registry: Sendable {
     public typealias StoreURLValidator = @Sendable (_ url: String) throws -> Void
 
     public private(set) var managers: [String: ManagerEntry] = [:]
+    /// Where each registered name came from (``register(from:_:)``): `built-in`, `module Sample`, …
+    public private(set) var origins: [String: String] = [:]
+    /// The origin stamped on what is registered now.
+    private var currentOrigin = "the application"
     public private(set) var recordModels: [String: RecordModel] = [:]
     var observerFactories: [String: ObserverFactory] = [:]
     var formatterFactories: [String: FormatterFactory] = [:]
     public private(set) var taskFunctions: [String: TaskFunction] = [:]
     var storeFactories: [String: StoreFactory] = [:]
     var storeValidators: [String: StoreURLValidator] = [:]
+    var volatileStoreSchemes: Set<String> = []
 
     /// An empty registry (no built-ins).
     public init() {}
 
     // MARK: Registration
+
+    /// Registers what `body` registers with `origin` as where it came from, so an unknown name's
+    /// error can list the registered names with their origins (`built-in`, `module MyApp`…).
+    ///
+    /// ```swift
+    /// registry.register(from: "module MyApp") { registry in
+    ///     registry.register(manager: AppAsyncManager.self)
+    /// }
+    /// ```
+    public mutating func register(from origin: String, _ body: (inout Registry) throws -> Void) rethrows {
+        let previous = currentOrigin
+        currentOrigin = origin
+        defer { currentOrigin = previous }
+        try body(&self)
+    }
+
+    /// Registers a ``RegisteredManager`` class under its ``RegisteredManager/dottedName``.
+    public mutating func register<Manager: RegisteredManager>(manager type: Manager.Type) {
+        register(type, as: type.dottedName)
+    }
+
+    /// Registers an observer declared as an ``ObserverPlugin``.
+    public mutating func register(observer plugin: ObserverPlugin) {
+        register(observer: plugin.name, factory: plugin.factory)
+    }
+
+    /// Registers a formatter declared as a ``FormatterPlugin``.
+    public mutating func register(formatter plugin: FormatterPlugin) {
+        register(formatter: plugin.name, factory: plugin.factory)
+    }
 
     /// Registers a manager class under a dotted name.
     public mutating func register<Manager: AsyncManager>(_ type: Manager.Type, as name: String) {
@@ -112,10 +147,18 @@ public struct Registry: Sendable {
         taskFunctions[taskFunction.name] = taskFunction
     }
 
-    /// Registers the store factory for URLs starting with `scheme:`, with an optional validator
-    /// that config checking runs (so a bad URL is reported at its file:line:column).
-    public mutating func register(storeScheme scheme: String, validate: StoreURLValidator? = nil, factory: @escaping StoreFactory) {
+    /// Registers the store driver for URLs starting with `scheme:`: its factory opens every role
+    /// of a ``StoreSet``, and an optional validator that config checking runs (so a bad URL is
+    /// reported at its file:line:column).
+    ///
+    /// - Parameter persistent: Whether what the driver stores outlives the process (`false` for
+    ///   `memory`): `QUEUE: durable` on a store that is not is a config error.
+    public mutating func register(
+        storeScheme scheme: String, persistent: Bool = true, validate: StoreURLValidator? = nil, factory: @escaping StoreFactory
+    ) {
         precondition(storeFactories[scheme] == nil, "store scheme '\(scheme)' is registered twice")
+        if !persistent { volatileStoreSchemes.insert(scheme) }
+        origins[scheme + ":"] = currentOrigin
         storeFactories[scheme] = factory
         storeValidators[scheme] = validate
     }
@@ -126,13 +169,31 @@ public struct Registry: Sendable {
         try storeValidators[Self.scheme(of: url)]?(url)
     }
 
+    /// Whether the driver of `url`'s scheme keeps its data beyond the process (`false` for `memory`).
+    public func isPersistentStore(_ url: String) -> Bool {
+        !volatileStoreSchemes.contains(Self.scheme(of: url))
+    }
+
     static func scheme(of url: String) -> String {
         url.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? url
     }
 
-    private func claim(_ name: String) {
+    private mutating func claim(_ name: String) {
         precondition(!name.isEmpty, "a registry name must not be empty")
-        precondition(kind(of: name) == nil, "'\(name)' is registered twice (already a \(kind(of: name)?.rawValue ?? ""))")
+        precondition(
+            kind(of: name) == nil,
+            "'\(name)' is registered twice (already a \(kind(of: name)?.rawValue ?? "") from \(origins[name] ?? "?"), again from \(currentOrigin))")
+        origins[name] = currentOrigin
+    }
+
+    /// Where `name` (or a store scheme written `scheme:`) came from, if it is registered.
+    public func origin(of name: String) -> String? { origins[name] }
+
+    /// The registered names of `kind` with their origins, sorted by name.
+    public func registeredNames(of kind: Kind) -> [RegisteredName] {
+        names(of: kind).map { name in
+            RegisteredName(name: name, origin: origins[kind == .storeScheme ? name + ":" : name] ?? "unknown")
+        }
     }
 
     // MARK: Lookup
@@ -183,32 +244,18 @@ public struct Registry: Sendable {
     public func storeFactory(for url: String) throws(RegistryError) -> StoreFactory {
         let scheme = Self.scheme(of: url)
         guard let factory = storeFactories[scheme] else {
-            throw RegistryError(name: scheme, expected: .storeScheme, found: nil, suggestions: Suggest.closest(to: scheme, in: storeFactories.keys))
+            throw RegistryError(
+                name: scheme, expected: .storeScheme, found: nil, suggestions: Suggest.closest(to: scheme, in: storeFactories.keys),
+                registered: registeredNames(of: .storeScheme))
         }
         return factory
     }
 
     private func lookup<T>(_ name: String, _ expected: Kind, _ table: [String: T]) throws(RegistryError) -> T {
         if let value = table[name] { return value }
-        throw RegistryError(name: name, expected: expected, found: kind(of: name), suggestions: Suggest.closest(to: name, in: names(of: expected)))
+        throw RegistryError(
+            name: name, expected: expected, found: kind(of: name), suggestions: Suggest.closest(to: name, in: names(of: expected)),
+            registered: registeredNames(of: expected))
     }
 }
 
-/// A dotted name that is not registered, or is registered as something else.
-public struct RegistryError: Error, CustomStringConvertible, Sendable, Hashable {
-    public var name: String
-    public var expected: Registry.Kind
-    /// What the name is registered as instead, if anything.
-    public var found: Registry.Kind?
-    /// The closest registered names of the expected kind.
-    public var suggestions: [String]
-
-    public var description: String {
-        if let found {
-            return "'\(name)' is a registered \(found.rawValue), not a \(expected.rawValue)"
-                + (suggestions.isEmpty ? "" : "; \(expected.rawValue)s with similar names: " + suggestions.map { "'\($0)'" }.joined(separator: ", "))
-        }
-        return "unknown \(expected.rawValue) '\(name)'"
-            + (suggestions.isEmpty ? "" : "; did you mean " + suggestions.map { "'\($0)'" }.joined(separator: " or ") + "?")
-    }
-}

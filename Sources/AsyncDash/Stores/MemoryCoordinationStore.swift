@@ -70,6 +70,15 @@ public actor MemoryCoordinationStore: CoordinationStore {
         return released
     }
 
+    /// Extends the unexpired locks of `owners` to `until` (never shortening one): what a durable
+    /// queue's heartbeat does for the tasks it still runs.
+    func renewLocks(owners: Set<String>, until: Date) {
+        let now = clock.now()
+        for (key, lock) in lockTable where owners.contains(lock.owner) && lock.expiresAt > now && lock.expiresAt < until {
+            lockTable[key]?.expiresAt = until
+        }
+    }
+
     public func locks() async throws -> [LockInfo] {
         let now = clock.now()
         return lockTable.compactMap { key, lock in

@@ -1,15 +1,35 @@
-/// The stores one URL configures: the record store and the coordination store.
+/// Every role one store driver provides from one URL (DESIGN §6): dashboard records, coordination
+/// (locks, progress, the active set, dead letters), the durable task queue, and the audit log.
+///
+/// Code outside a driver holds these roles, never a concrete store type: the command line, the
+/// dashboard and the workers work the same on every driver.
+///
+/// ```swift
+/// let stores = StoreSet.memory()                       // or try resolved.makeStores() for STORE
+/// let manager = try AsyncManager(context: ManagerContext(name: "app", stores: stores))
+/// let queue = stores.queue.taskQueue(runner: manager)  // the durable queue role
+/// try await stores.audit.append(AuditEntry(taskName: "t1", action: "cancel", actor: "ops", at: Date(), outcome: "ok"))
+/// ```
 public struct StoreSet: Sendable {
     public var records: any RecordStore
     public var coordination: any CoordinationStore
+    /// The durable task queue kept in the store.
+    public var queue: any DurableQueueStore
+    /// Who took which action on a task.
+    public var audit: any AuditLog
 
-    public init(records: any RecordStore, coordination: any CoordinationStore) {
+    public init(records: any RecordStore, coordination: any CoordinationStore, queue: any DurableQueueStore, audit: any AuditLog) {
         self.records = records
         self.coordination = coordination
+        self.queue = queue
+        self.audit = audit
     }
 
-    /// Fresh memory stores (single process; nothing survives the process).
+    /// Fresh memory stores for every role (single process; nothing survives the process).
     public static func memory(clock: any AsyncDashClock = SystemClock()) -> StoreSet {
-        StoreSet(records: MemoryRecordStore(), coordination: MemoryCoordinationStore(clock: clock))
+        let coordination = MemoryCoordinationStore(clock: clock)
+        return StoreSet(
+            records: MemoryRecordStore(), coordination: coordination,
+            queue: MemoryQueueStore(clock: clock, locks: coordination), audit: coordination)
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import AsyncDash
-import AsyncDashSQLite
 
 /// `asyncdash cleanup [--json]`: the seed's `pcrud_cleanup_async` — clean up active tasks no
 /// worker will finish and print the summary.
@@ -16,7 +15,7 @@ struct CleanupCommand: AsyncParsableCommand {
         abstract: "Clean up active tasks no worker will finish: release their locks and progress, mark their records cleaned_up.",
         discussion: """
             Runs cleanupCompletedTasks on the configured store, reconciling the active set with the durable \
-            task queue in the same SQLite file: a task the queue does not know, or has finished, is cleaned \
+            task queue kept in the same store: a task the queue does not know, or has finished, is cleaned \
             (its conflict locks released, its progress entry deleted, its record marked cleaned_up, and \
             failed when it had not ended); a queued task, or one running for less than MAX_TASK_DURATION, \
             is skipped. On a store without a durable queue every active task counts as missing.
@@ -38,8 +37,9 @@ struct CleanupCommand: AsyncParsableCommand {
         let runtime = try CLIRuntime(global)
         let stores = try runtime.openStores()
         let manager = try await runtime.manager(named: manager, stores: stores)
-        // On SQLite the durable queue lives in the same file: reconcile against it.
-        let queue = (stores.coordination as? SQLiteStore).map { SQLiteTaskQueue(store: $0, runner: manager) }
+        // A persistent store keeps the durable queue: reconcile against it. (A memory store's queue
+        // dies with this process, so there is nothing to reconcile against.)
+        let queue = stores.queue.isPersistent ? stores.queue.taskQueue(runner: manager) : nil
         let summary = try await manager.cleanupCompletedTasks(queue: queue)
         Output.line(json ? summary.json.prettyJSONText : summary.humanReadable)
     }

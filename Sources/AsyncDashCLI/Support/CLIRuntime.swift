@@ -1,8 +1,6 @@
 import AsyncDash
-import AsyncDashSQLite
 import Foundation
 import Logging
-import Sample
 
 /// What every command starts from: the registry, the resolved config, a logger; opens stores and
 /// builds managers.
@@ -27,15 +25,7 @@ public struct CLIRuntime: Sendable {
         CLILogging.level = try global.level(environment: environment)
         self.logger = CLILogging.logger()
         self.configPath = global.configPath(environment: environment)
-        self.resolved = try ConfigResolver.load(path: configPath, registry: Self.registry(), environment: environment, logger: logger)
-    }
-
-    /// The built-ins, the SQLite store scheme and the sample app.
-    public static func registry() -> Registry {
-        var registry = Registry.standard
-        registry.registerSQLite()
-        registry.registerSample()
-        return registry
+        self.resolved = try ConfigResolver.load(path: configPath, registry: CommandLineRegistry.current, environment: environment, logger: logger)
     }
 
     /// The store URL in use: `override` (e.g. `bench --store`) or the config's `STORE`.
@@ -57,9 +47,7 @@ public struct CLIRuntime: Sendable {
             let available = schemes.map { "\($0)://…" }.joined(separator: ", ")
             throw CLIError.usage("--store '\(override)': no store for scheme '\(error.name)'; available: \(available)")
         }
-        if override.hasPrefix(SQLiteStore.urlScheme + ":") {
-            do { _ = try SQLiteStore.parse(url: override) } catch { throw CLIError.usage("--store: \(error)") }
-        }
+        do { try resolved.registry.validateStoreURL(override) } catch { throw CLIError.usage("--store: \(error)") }
         return try factory(override, SystemClock())
     }
 

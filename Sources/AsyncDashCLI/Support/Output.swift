@@ -1,24 +1,25 @@
 import Foundation
 
-/// Writes to stdout (machine-readable results) and stderr (errors and notes).
-enum Output {
+/// Writes to stdout (machine-readable results) and stderr (errors and notes): what an
+/// application's own commands use to write like the built-in ones.
+public enum Output {
     /// Writes `text` and a newline to stdout.
-    static func line(_ text: String = "") {
+    public static func line(_ text: String = "") {
         print(text)
     }
 
     /// Writes `text` and a newline to stderr, unbuffered.
-    static func error(_ text: String) {
+    public static func error(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
     /// `asyncdash: warning: …` on stderr.
-    static func warning(_ text: String) {
+    public static func warning(_ text: String) {
         error("asyncdash: warning: \(text)")
     }
 
     /// Rows as an aligned table: columns padded to the widest cell, two spaces apart.
-    static func table(header: [String], rows: [[String]]) -> [String] {
+    public static func table(header: [String], rows: [[String]]) -> [String] {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
         for row in all {

@@ -1,10 +1,9 @@
 import AsyncDash
-import AsyncDashSQLite
 import Foundation
 
 /// The configured store's durable queue with the default manager: what `launch`, `worker` and
-/// `cancel` work on. The queue lives in the SQLite file of `STORE`, so every `asyncdash` process
-/// on that file shares it.
+/// `cancel` work on. The queue is the queue role of `STORE`'s driver, so every process on that
+/// store shares it.
 ///
 /// ```swift
 /// let durable = try await DurableQueueRuntime(global)
@@ -14,25 +13,23 @@ struct DurableQueueRuntime: Sendable {
     let runtime: CLIRuntime
     let stores: StoreSet
     let manager: AsyncManager
-    let queue: SQLiteTaskQueue
+    let queue: any DurableTaskQueue & TaskQueueInspector
 
-    /// Loads the config, opens `STORE` and builds the default manager and the SQLite queue.
+    /// Loads the config, opens `STORE` and builds the default manager and the store's durable queue.
     ///
-    /// - Throws: ``CLIError`` (failure) when `STORE` is not a `sqlite:` URL; config, store and
-    ///   manager errors.
+    /// - Throws: ``CLIError`` (failure) when `STORE`'s queue does not outlive the process
+    ///   (`memory`); config, store and manager errors.
     init(_ global: GlobalOptions, observers: [ObserverRegistration] = []) async throws {
         runtime = try CLIRuntime(global)
         let url = runtime.storeURL()
-        guard url.hasPrefix(SQLiteStore.urlScheme + ":") else {
-            throw CLIError.failure(
-                "the durable task queue needs a SQLite store, but STORE is '\(url)'; set STORE (or ASYNCDASH_STORE) to sqlite://PATH")
-        }
         stores = try runtime.openStores()
-        guard let store = stores.coordination as? SQLiteStore ?? stores.records as? SQLiteStore else {
-            throw CLIError.failure("the durable task queue needs a SQLite store, but '\(url)' did not open as one")
+        guard stores.queue.isPersistent else {
+            throw CLIError.failure(
+                "the durable task queue needs a store that outlives this process, but STORE '\(url)' keeps everything in memory; "
+                    + "set STORE (or ASYNCDASH_STORE) to a persistent store such as sqlite://PATH")
         }
         manager = try await runtime.manager(named: nil, stores: stores, observers: observers)
-        queue = SQLiteTaskQueue(store: store, runner: manager)
+        queue = stores.queue.taskQueue(runner: manager)
     }
 }
 

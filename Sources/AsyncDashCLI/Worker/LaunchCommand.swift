@@ -3,7 +3,7 @@ import AsyncDash
 import Foundation
 
 /// `asyncdash launch FUNCTION [--args JSON] [--lock MODEL:ID[,ID…]]… [--user U] [--affected X]…
-/// [--name NAME] [--count N]`: enqueues a registered task function on the durable SQLite queue and
+/// [--name NAME] [--count N]`: enqueues a registered task function on the store's durable queue and
 /// prints the task's name. Exit 2 for an unknown function or bad JSON, 3 for a lock conflict.
 struct LaunchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

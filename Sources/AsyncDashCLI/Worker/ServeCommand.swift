@@ -1,6 +1,5 @@
 import ArgumentParser
 import AsyncDash
-import AsyncDashSQLite
 import AsyncDashWeb
 import Foundation
 import Logging
@@ -13,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the dashboard, workers (QUEUE: durable or inprocess) and scheduled clean-up until SIGTERM/SIGINT.",
         discussion: """
-            QUEUE: durable claims from the durable queue in the SQLite store (tasks launched by any process; \
+            QUEUE: durable claims from the store's durable queue (tasks launched by any process; \
             running ones are handed back on shutdown). QUEUE: inprocess runs tasks launched in this process \
             only (with --demo); on shutdown running tasks get the grace period, then are cancelled.
             """

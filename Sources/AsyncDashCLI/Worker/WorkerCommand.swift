@@ -4,12 +4,12 @@ import Foundation
 import Logging
 
 /// `asyncdash worker [--concurrency N] [--worker-id ID] [--grace-period S]`: runs the jobs of the
-/// durable SQLite queue until SIGTERM or SIGINT, then drains (running jobs finish within the grace
+/// store's durable queue until SIGTERM or SIGINT, then drains (running jobs finish within the grace
 /// period, the others are handed back to the queue) and exits 0.
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run tasks from the durable queue (SQLite) until SIGTERM or SIGINT.",
+        abstract: "Run tasks from the store's durable queue until SIGTERM or SIGINT.",
         discussion: """
             Prints one line per task it starts and ends on stdout; logs go to stderr. \
             Jobs of workers that died are taken back once their lease (LEASE_TTL) expires.

@@ -46,7 +46,7 @@ extension Dashboard {
             guard let (record, snapshot) = try await self.data.recordAndSnapshot(name) else {
                 return Reply.jsonError(.notFound, "no task named '\(name)' has a record", ["task_name": .string(name)])
             }
-            let actions = (try await self.audit?.entries(forTask: name, limit: 50)) ?? []
+            let actions = try await self.audit.entries(forTask: name, limit: 50)
             return Reply.json([
                 "task": record.json, "live": snapshot.json, "actions": .array(actions.map(\.json)),
             ])

@@ -193,7 +193,7 @@ extension Dashboard {
         let retryBlocked = retry.function == nil ? "the record does not name its task function" : argumentsNotOriginal(retry.args)
         context["canRetry"] = snapshot.finished && retryBlocked == nil
         context["retryHint"] = retryBlocked ?? "only finished tasks can be retried"
-        let entries = (try? await audit?.entries(forTask: name, limit: 50)) ?? []
+        let entries = (try? await audit.entries(forTask: name, limit: 50)) ?? []
         context["audit"] = entries.map { entry -> [String: Any] in
             var item: [String: Any] = ["actor": entry.actor, "action": entry.action, "outcome": entry.outcome]
             item.merge(CellView.time(entry.at, now: now)) { $1 }

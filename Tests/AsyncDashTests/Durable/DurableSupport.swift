@@ -33,7 +33,7 @@ struct DurableNode {
         store = try SQLiteStore(path: path, clock: clock)
         recorder = RecordingObserver()
         let context = ManagerContext(
-            name: SampleAsyncManager.registeredName, settings: settings, stores: StoreSet(records: store, coordination: store),
+            name: SampleAsyncManager.registeredName, settings: settings, stores: .sqlite(store),
             observers: ObserverChain([.init(name: "recorder", observer: recorder)]), registry: registry
         )
         manager = try SampleAsyncManager(context: context)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncDash
+import AsyncDashCLI
 import Logging
 
 /// `asyncdash bench locks`: per task, reserve 10 distinct objects (`bench:<task>-<k>`) then

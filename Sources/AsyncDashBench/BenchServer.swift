@@ -1,4 +1,5 @@
 import AsyncDash
+import AsyncDashCLI
 import Foundation
 
 #if canImport(Glibc)

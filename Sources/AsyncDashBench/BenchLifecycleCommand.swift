@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncDash
+import AsyncDashCLI
 import Foundation
 import Logging
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncDash
+import AsyncDashCLI
 import AsyncDashSQLite
 import AsyncDashWeb
 import Foundation
@@ -75,9 +76,10 @@ struct BenchListCommand: AsyncParsableCommand {
         defer { scratch.remove() }
         let url = store ?? scratch.sqliteURL("bench.sqlite")
         let stores = try runtime.openStores(url: url)
-        guard let sqlite = stores.records as? SQLiteStore else {
-            throw CLIError.usage("bench list needs a sqlite:// store, not '\(url)'")
-        }
+        // The fill goes straight into the file through GRDB; the list requests go through the records role.
+        let path: String
+        do { path = try SQLiteStore.parse(url: url).path } catch { throw CLIError.usage("bench list needs a sqlite:// store, not '\(url)': \(error)") }
+        let sqlite = stores.records
         let manager = try await runtime.trackingManager(named: nil, stores: stores)
         let model = manager.recordModel
         let map = manager.resolvedFieldMap
@@ -96,7 +98,7 @@ struct BenchListCommand: AsyncParsableCommand {
         try await sqlite.prepare(model)
         let clock = ContinuousClock()
         let fillStart = clock.now
-        try fill(path: sqlite.path, model: model, columns: columns)
+        try fill(path: path, model: model, columns: columns)
         let filled = fillStart.duration(to: clock.now)
         let listingStart = clock.now
         let sortColumns = [sort, columns.created, model.keyColumn].compactMap { $0 }
@@ -105,7 +107,7 @@ struct BenchListCommand: AsyncParsableCommand {
         Output.line("fill \(BenchRunner.seconds(filled)) s (\(BenchRunner.rate(records, filled)) records/s), indexes and counts \(BenchRunner.seconds(indexed)) s")
 
         // The cases.
-        let cases = try await makeCases(sqlite: sqlite, model: model, columns: columns, pageSize: pageSize)
+        let cases = try await makeCases(sqlite: sqlite, path: path, model: model, columns: columns, pageSize: pageSize)
         var all: [Double] = []
         var byGroup: [String: [Double]] = [:]
         let f = BenchTools.figure
@@ -146,7 +148,7 @@ struct BenchListCommand: AsyncParsableCommand {
     }
 
     /// What one list page request reads: the page and the counts by status, at once.
-    func listRequest(_ store: SQLiteStore, _ model: RecordModel, _ query: RecordPageQuery, _ status: String) async throws -> Int {
+    func listRequest(_ store: any RecordStore, _ model: RecordModel, _ query: RecordPageQuery, _ status: String) async throws -> Int {
         async let page = store.page(model, query: query)
         async let counts = store.counts(model, groupedBy: status)
         let (read, _) = try await (page, counts)
@@ -232,7 +234,7 @@ struct BenchListCommand: AsyncParsableCommand {
 
     // MARK: Cases
 
-    func makeCases(sqlite: SQLiteStore, model: RecordModel, columns: Columns, pageSize: Int) async throws -> [Case] {
+    func makeCases(sqlite: any RecordStore, path: String, model: RecordModel, columns: Columns, pageSize: Int) async throws -> [Case] {
         var cases: [Case] = []
         for filtered in [false, true] {
             let filters: [String: RecordValue] = filtered ? [columns.status: .text(TaskStatus.failed.rawValue)] : [:]
@@ -242,7 +244,7 @@ struct BenchListCommand: AsyncParsableCommand {
             let suffix = filtered ? "_failed" : ""
             var middle = base
             var middleToken = ""
-            if let cursor = try await middleCursor(sqlite: sqlite, model: model, columns: columns, filtered: filtered) {
+            if let cursor = try await middleCursor(path: path, model: model, columns: columns, filtered: filtered) {
                 middle.position = .after(cursor)
                 middleToken = "after=" + cursor.token
             }
@@ -260,10 +262,10 @@ struct BenchListCommand: AsyncParsableCommand {
     }
 
     /// The cursor of the record in the middle of the list (sorted like the dashboard's default).
-    func middleCursor(sqlite: SQLiteStore, model: RecordModel, columns: Columns, filtered: Bool) async throws -> AsyncDash.RecordCursor? {
+    func middleCursor(path: String, model: RecordModel, columns: Columns, filtered: Bool) async throws -> AsyncDash.RecordCursor? {
         var configuration = Configuration()
         configuration.readonly = true
-        let queue = try DatabaseQueue(path: sqlite.path, configuration: configuration)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         let table = quote(model.table)
         let (sort, key, status) = (quote(columns.sort), quote(columns.key), quote(columns.status))
         let filter = filtered ? " WHERE \(status) = 'failed'" : ""

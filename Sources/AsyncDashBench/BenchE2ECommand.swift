@@ -1,6 +1,6 @@
 import ArgumentParser
 import AsyncDash
-import AsyncDashSQLite
+import AsyncDashCLI
 import Foundation
 import Logging
 
@@ -47,10 +47,10 @@ struct BenchE2ECommand: AsyncParsableCommand {
             inProcess = q
             taskQueue = q
         case .sqlite:
-            guard let store = stores.coordination as? SQLiteStore else {
+            guard stores.queue.isPersistent else {
                 throw CLIError.usage("--queue sqlite needs a sqlite:// store, not '\(url)'")
             }
-            let q = SQLiteTaskQueue(store: store, runner: manager)
+            let q = stores.queue.taskQueue(runner: manager)
             let w = QueueWorker(queue: q, manager: manager, concurrency: workers,
                                 timing: QueueWorkerTiming(leaseTTL: manager.settings.leaseTTL, pollInterval: .milliseconds(2)))
             await w.start()

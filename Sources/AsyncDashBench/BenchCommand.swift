@@ -1,11 +1,12 @@
 import ArgumentParser
 import AsyncDash
+import AsyncDashCLI
 import Foundation
 
 /// `asyncdash bench lifecycle|locks|e2e|http|list`: throughput workloads; each prints one last line of
 /// `key=value` pairs.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct BenchCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput; the last line of output is key=value pairs.",
         subcommands: [BenchLifecycleCommand.self, BenchLocksCommand.self, BenchE2ECommand.self, BenchHTTPCommand.self, BenchListCommand.self]
@@ -13,7 +14,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    func run() async throws {
+    public init() {}
+
+    public func run() async throws {
         throw CLIError.usage("missing a workload: lifecycle, locks, e2e, http or list; see 'asyncdash bench --help'")
     }
 }

@@ -1,0 +1,22 @@
+/// The queue role of a store driver: the durable task queue kept in the store, which workers
+/// claim from with a lease and a heartbeat (``DurableTaskQueue``).
+///
+/// A driver hands out one queue per runner: the runner (a manager) finishes a job that is
+/// cancelled before it ran. Every queue of one store sees the same jobs.
+///
+/// Implementations: ``MemoryQueueStore`` (the reference: in memory, so nothing outlives the
+/// process), `SQLiteStore` in `AsyncDashSQLite`.
+///
+/// ```swift
+/// let stores = StoreSet.memory()
+/// let manager = try AsyncManager(context: ManagerContext(name: "app", stores: stores))
+/// let queue = stores.queue.taskQueue(runner: manager)
+/// try await manager.launchAsyncTask("app.tasks.report", queue: queue)
+/// ```
+public protocol DurableQueueStore: Sendable {
+    /// The store's durable queue, finishing jobs cancelled before they ran through `runner`.
+    func taskQueue(runner: any TaskJobRunner) -> any DurableTaskQueue & TaskQueueInspector
+
+    /// Whether the queue outlives the process (`false` for memory): `QUEUE: durable` needs it.
+    var isPersistent: Bool { get }
+}

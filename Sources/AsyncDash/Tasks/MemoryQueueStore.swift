@@ -1,0 +1,216 @@
+import Foundation
+
+/// The queue role in memory: a ``DurableTaskQueue`` with leases, heartbeats, retries and
+/// reclaiming, kept in this process only — the reference implementation the contract suite checks
+/// other drivers against, and what tests of workers use without a file.
+///
+/// Leases and backoffs are timed by the store's clock; a heartbeat renews the conflict locks of
+/// the tasks it still holds in `coordination` (when it is a ``MemoryCoordinationStore``).
+///
+/// ```swift
+/// let stores = StoreSet.memory()
+/// let queue = stores.queue.taskQueue(runner: manager)
+/// let jobs = try await queue.claim(workerID: "w1", limit: 4, leaseTTL: .seconds(30))
+/// ```
+public struct MemoryQueueStore: DurableQueueStore {
+    let state: MemoryQueueState
+
+    /// - Parameters:
+    ///   - clock: Times leases and backoffs.
+    ///   - locks: Whose locks a heartbeat renews (the same set's coordination store).
+    public init(clock: any AsyncDashClock = SystemClock(), locks: MemoryCoordinationStore? = nil) {
+        state = MemoryQueueState(clock: clock, locks: locks)
+    }
+
+    public func taskQueue(runner: any TaskJobRunner) -> any DurableTaskQueue & TaskQueueInspector {
+        MemoryDurableTaskQueue(state: state, runner: runner)
+    }
+
+    public var isPersistent: Bool { false }
+}
+
+/// A ``MemoryQueueStore``'s queue bound to the runner that finishes jobs cancelled before they ran.
+struct MemoryDurableTaskQueue: DurableTaskQueue, TaskQueueInspector {
+    let state: MemoryQueueState
+    let runner: any TaskJobRunner
+
+    func enqueue(_ job: TaskJob) async throws { try await state.enqueue(job) }
+
+    @discardableResult
+    func cancel(_ taskName: String) async -> Bool {
+        switch await state.cancel(taskName) {
+        case .notFound: return false
+        case .requested: return true
+        case .cancelledBeforeRun(let job):
+            await runner.finishCancelledJob(job)
+            return true
+        }
+    }
+
+    func claim(workerID: String, limit: Int, leaseTTL: Duration) async throws -> [TaskJob] {
+        await state.claim(workerID: workerID, limit: limit, leaseTTL: leaseTTL)
+    }
+
+    func heartbeat(workerID: String, taskNames: [String], leaseTTL: Duration, conflictTTL: Duration) async throws -> LeaseRenewal {
+        await state.heartbeat(workerID: workerID, taskNames: taskNames, leaseTTL: leaseTTL, conflictTTL: conflictTTL)
+    }
+
+    @discardableResult
+    func finish(taskName: String, workerID: String, outcome: TaskJobOutcome) async throws -> Bool {
+        await state.finish(taskName: taskName, workerID: workerID, outcome: outcome)
+    }
+
+    @discardableResult
+    func requeue(taskName: String, workerID: String, notBefore: Date, attempt: Int) async throws -> Bool {
+        await state.requeue(taskName: taskName, workerID: workerID, notBefore: notBefore, attempt: attempt)
+    }
+
+    func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob] {
+        await state.reclaimExpiredLeases(now: now)
+    }
+
+    func state(of taskName: String) async throws -> QueuedTaskState? {
+        await state.state(of: taskName)
+    }
+}
+
+/// The jobs of a ``MemoryQueueStore``, behind one actor so every change is atomic.
+actor MemoryQueueState {
+    enum Phase: Equatable { case queued, running, finished }
+
+    struct Entry {
+        var job: TaskJob
+        var phase: Phase
+        var notBefore: Date
+        var sequence: Int
+        var leaseOwner: String?
+        var leaseExpiresAt: Date?
+        var startedAt: Date?
+        var cancelRequested = false
+    }
+
+    enum CancelResult { case notFound, requested, cancelledBeforeRun(TaskJob) }
+
+    private let clock: any AsyncDashClock
+    private let locks: MemoryCoordinationStore?
+    private var entries: [String: Entry] = [:]
+    private var nextSequence = 0
+
+    init(clock: any AsyncDashClock, locks: MemoryCoordinationStore?) {
+        self.clock = clock
+        self.locks = locks
+    }
+
+    func enqueue(_ job: TaskJob) throws {
+        if let existing = entries[job.taskName], existing.phase != .finished {
+            throw TaskQueueError(.duplicate, taskName: job.taskName, message: "task '\(job.taskName)' is already queued or running")
+        }
+        nextSequence += 1
+        entries[job.taskName] = Entry(job: job, phase: .queued, notBefore: clock.now(), sequence: nextSequence)
+    }
+
+    func cancel(_ taskName: String) -> CancelResult {
+        guard var entry = entries[taskName], entry.phase != .finished else { return .notFound }
+        if entry.phase == .running {
+            entry.cancelRequested = true
+            entries[taskName] = entry
+            return .requested
+        }
+        entry.phase = .finished
+        entries[taskName] = entry
+        return .cancelledBeforeRun(entry.job)
+    }
+
+    func claim(workerID: String, limit: Int, leaseTTL: Duration) -> [TaskJob] {
+        guard limit > 0 else { return [] }
+        let now = clock.now()
+        let claimable = entries.values
+            .filter { $0.phase == .queued && $0.notBefore <= now }
+            .sorted { ($0.notBefore, $0.sequence) < ($1.notBefore, $1.sequence) }
+            .prefix(limit)
+        return claimable.map { entry in
+            var entry = entry
+            entry.phase = .running
+            entry.leaseOwner = workerID
+            entry.leaseExpiresAt = now.addingTimeInterval(leaseTTL.timeInterval)
+            entry.startedAt = now
+            entries[entry.job.taskName] = entry
+            return entry.job
+        }
+    }
+
+    func heartbeat(workerID: String, taskNames: [String], leaseTTL: Duration, conflictTTL: Duration) async -> LeaseRenewal {
+        let now = clock.now()
+        var renewed: Set<String> = []
+        var cancelRequested: Set<String> = []
+        for name in taskNames {
+            guard var entry = entries[name], entry.phase == .running, entry.leaseOwner == workerID else { continue }
+            entry.leaseExpiresAt = now.addingTimeInterval(leaseTTL.timeInterval)
+            entries[name] = entry
+            renewed.insert(name)
+            if entry.cancelRequested { cancelRequested.insert(name) }
+        }
+        if !renewed.isEmpty, let locks {
+            await locks.renewLocks(owners: renewed, until: now.addingTimeInterval(conflictTTL.timeInterval))
+        }
+        return LeaseRenewal(renewed: renewed, lost: Set(taskNames).subtracting(renewed), cancelRequested: cancelRequested)
+    }
+
+    func finish(taskName: String, workerID: String, outcome: TaskJobOutcome) -> Bool {
+        guard var entry = entries[taskName], entry.phase == .running, entry.leaseOwner == workerID else { return false }
+        entry.phase = .finished
+        entry.leaseExpiresAt = nil
+        entries[taskName] = entry
+        return true
+    }
+
+    func requeue(taskName: String, workerID: String, notBefore: Date, attempt: Int) -> Bool {
+        guard var entry = entries[taskName], entry.phase == .running, entry.leaseOwner == workerID else { return false }
+        entry.phase = .queued
+        entry.job.attempt = attempt
+        entry.notBefore = notBefore
+        entry.leaseOwner = nil
+        entry.leaseExpiresAt = nil
+        entry.startedAt = nil
+        entries[taskName] = entry
+        return true
+    }
+
+    func reclaimExpiredLeases(now: Date) -> [ReclaimedJob] {
+        let expired = entries.values
+            .filter { $0.phase == .running && ($0.leaseExpiresAt ?? .distantFuture) <= now }
+            .sorted { $0.sequence < $1.sequence }
+        return expired.map { entry in
+            var entry = entry
+            let lostWorker = entry.leaseOwner ?? ""
+            let action: ReclaimedJob.Action
+            if entry.cancelRequested {
+                action = .cancelled
+                entry.phase = .finished
+            } else if entry.job.attempt < entry.job.maxAttempts {
+                action = .requeued
+                entry.job.attempt += 1
+                entry.job.recovered += 1
+                entry.phase = .queued
+                entry.notBefore = now
+                entry.startedAt = nil
+            } else {
+                action = .failed
+                entry.phase = .finished
+            }
+            entry.leaseOwner = nil
+            entry.leaseExpiresAt = nil
+            entries[entry.job.taskName] = entry
+            return ReclaimedJob(job: entry.job, action: action, lostWorker: lostWorker)
+        }
+    }
+
+    func state(of taskName: String) -> QueuedTaskState? {
+        guard let entry = entries[taskName] else { return nil }
+        switch entry.phase {
+        case .queued: return .queued
+        case .running: return .running(since: entry.startedAt ?? entry.job.enqueuedAt)
+        case .finished: return .finished
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import Foundation
+
+exit(GeneratorCommand.run(Array(CommandLine.arguments.dropFirst())))
