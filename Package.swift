@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "Sample", targets: ["Sample"]),
         .library(name: "AsyncDashWeb", targets: ["AsyncDashWeb"]),
         .library(name: "AsyncDashCLI", targets: ["AsyncDashCLI"]),
+        .plugin(name: "AsyncDashRegistrations", targets: ["AsyncDashRegistrations"]),
+        .plugin(name: "AsyncDashInit", targets: ["AsyncDashInit"]),
         .executable(name: "asyncdash", targets: ["asyncdash"]),
     ],
     dependencies: [
@@ -51,8 +53,19 @@ let package = Package(
         ),
         // Helpers for users' own tests: recording observer, manual clock.
         .target(name: "AsyncDashTesting", dependencies: ["AsyncDash"], swiftSettings: swiftSettings),
-        // The sample app: record model, managers, registrations.
-        .target(name: "Sample", dependencies: ["AsyncDash"], swiftSettings: swiftSettings),
+        // The sample app: record model, managers, task functions (registered by the build-tool plugin).
+        .target(name: "Sample", dependencies: ["AsyncDash"], swiftSettings: swiftSettings, plugins: ["AsyncDashRegistrations"]),
+        // Scans a module's sources and writes its <Module>Registrations.swift (run by the AsyncDashRegistrations plugin).
+        .executableTarget(name: "AsyncDashRegistrationGenerator", swiftSettings: swiftSettings),
+        // Plugins/: generates a target's registrations; scaffolds an application's own command line.
+        .plugin(name: "AsyncDashRegistrations", capability: .buildTool(), dependencies: ["AsyncDashRegistrationGenerator"]),
+        .plugin(
+            name: "AsyncDashInit",
+            capability: .command(
+                intent: .custom(verb: "asyncdash-init", description: "Scaffold an application's own asyncdash executable and a starter config.yaml"),
+                permissions: [.writeToPackageDirectory(reason: "writes Sources/<name>/ and config.yaml")]
+            )
+        ),
         // The web dashboard: pages, live progress, JSON API, actions, metrics (Hummingbird 2 + Mustache).
         .target(
             name: "AsyncDashWeb",
@@ -106,6 +119,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "AsyncDashRegistrationGeneratorTests", dependencies: ["AsyncDashRegistrationGenerator"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AsyncDashCLITests",
             dependencies: ["AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "Sample"],

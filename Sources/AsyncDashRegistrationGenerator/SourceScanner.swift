@@ -305,23 +305,3 @@ struct SourceScanner {
         ))
     }
 }
-
-/// One `#if … #elseif … #else … #endif` being read: the conditions of the branches already
-/// passed, and the current branch's (nil in `#else`).
-struct ConditionFrame {
-    var previous: [String] = []
-    var current: String?
-
-    mutating func next(_ condition: String?) {
-        if let current { previous.append(current) }
-        current = condition
-    }
-
-    /// The clauses that hold in the current branch, each safe to join with `&&`.
-    var clauses: [String] {
-        func isSimple(_ c: String) -> Bool { !c.contains("&&") && !c.contains("||") && !c.hasPrefix("!") }
-        var result = previous.map { isSimple($0) ? "!\($0)" : "!(\($0))" }
-        if let current { result.append(current.contains("&&") || current.contains("||") ? "(\(current))" : current) }
-        return result
-    }
-}

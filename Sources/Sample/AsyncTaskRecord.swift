@@ -2,7 +2,7 @@ import AsyncDash
 
 /// `sample.AsyncTaskRecord`: the seed's dashboard model, plus `task_args`, `task_kwargs`,
 /// `task_function` and `task_locks` (what the dashboard's retry relaunches and locks again) and `attempts`.
-public enum AsyncTaskRecord {
+public enum AsyncTaskRecord: RegistrationCatalog {
     /// The registered dotted name.
     public static let name = "sample.AsyncTaskRecord"
 

@@ -9,6 +9,8 @@ import Logging
 open class NotifyingAsyncManager: SampleAsyncManager, @unchecked Sendable {
     public static let notifyingName = "sample.async_manager.NotifyingAsyncManager"
 
+    open override class var dottedName: String { notifyingName }
+
     open override func asyncTaskLifecycle(_ event: LifecycleEvent) async throws {
         try await super.asyncTaskLifecycle(event)
         switch event.kind {

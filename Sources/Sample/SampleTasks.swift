@@ -1,7 +1,7 @@
 import AsyncDash
 
 /// The sample task functions, under dotted names docs and demos rely on.
-public enum SampleTasks {
+public enum SampleTasks: RegistrationCatalog {
     /// The arguments of `sample.tasks.update_items` (both optional).
     public struct UpdateItemsArguments: Codable, Sendable {
         public var count: Int?
@@ -16,7 +16,7 @@ public enum SampleTasks {
 
     /// `sample.tasks.update_items` — args `{"count": N, "delay_ms": D}` (typed: a string count fails
     /// the task with a clear error); reports progress per item; returns `{"updated": N}`.
-    public static let updateItems = TaskFunction.typed("sample.tasks.update_items") { (args: UpdateItemsArguments, context) in
+    public static let updateItems: TaskFunction = .typed("sample.tasks.update_items") { (args: UpdateItemsArguments, context) in
         let count = max(0, args.count ?? 10)
         let delay = max(0, args.delayMs ?? 0)
         for item in 0..<count {

@@ -93,6 +93,6 @@ final class BackgroundProcess: @unchecked Sendable {
 extension CLIHarness {
     /// Starts `asyncdash arguments…` in the background; it is SIGKILLed after `deadline`.
     func start(_ arguments: [String], environment: [String: String] = [:], deadline: Duration = .seconds(120)) throws -> BackgroundProcess {
-        try BackgroundProcess(binary: try Self.binary(), arguments: arguments, directory: directory, environment: environment, deadline: deadline)
+        try BackgroundProcess(binary: try executable ?? Self.binary(), arguments: arguments, directory: directory, environment: environment, deadline: deadline)
     }
 }

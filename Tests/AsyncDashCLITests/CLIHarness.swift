@@ -20,6 +20,8 @@ struct CLIResult: CustomStringConvertible {
 struct CLIHarness {
     /// The working directory of every run (a fresh temporary directory).
     let directory: URL
+    /// The executable to run instead of `asyncdash` (an application's own command line).
+    var executable: URL?
 
     /// A harness with a fresh temporary directory.
     init() throws {
@@ -75,7 +77,7 @@ struct CLIHarness {
         let err = try FileHandle(forWritingTo: errURL)
 
         let process = Process()
-        process.executableURL = try Self.binary()
+        process.executableURL = try executable ?? Self.binary()
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ASYNCDASH_") }

@@ -509,8 +509,8 @@ struct DocumentationExampleTests {
                 affected: myapp.formatters.count
             """, file: "config.yaml", registry: registry)
         let plain = try #require(try await bare.makeManager(stores: try bare.makeStores()) as? ModelTrackingAsyncManager)
-        #expect(plain.formatAffected(["x", "y"]) == "2 objects")
-        #expect(plain.formatUser(nil) == "")
+        #expect(plain.formattedAffected(["x", "y"]) == "2 objects")
+        #expect(plain.formattedUser(nil) == "")
 
         // An unknown option names the valid ones.
         do {

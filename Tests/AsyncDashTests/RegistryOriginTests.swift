@@ -29,7 +29,7 @@ struct RegistryOriginTests {
         let registry = registry()
         #expect(registry.origin(of: "asyncdash.AsyncManager") == "built-in")
         #expect(registry.origin(of: "sqlite:") == "built-in (AsyncDashSQLite)")
-        #expect(registry.origin(of: "sample.async_manager.SampleAsyncManager") == "sample")
+        #expect(registry.origin(of: "sample.async_manager.SampleAsyncManager") == "module Sample")
         #expect(registry.origin(of: AppManager.dottedName) == "module MyApp")
         #expect(registry.origin(of: "myapp.observers.noop") == "module MyApp")
         #expect(registry.kind(of: "myapp.observers.noop") == .observer)
@@ -40,7 +40,7 @@ struct RegistryOriginTests {
         let text = error.description
         #expect(text.contains("did you mean 'myapp.async_manager.AppAsyncManager'"), "\(text)")
         #expect(text.contains("registered managers: 'asyncdash.AsyncManager' (built-in)"), "\(text)")
-        #expect(text.contains("'sample.async_manager.SampleAsyncManager' (sample)"), "\(text)")
+        #expect(text.contains("'sample.async_manager.SampleAsyncManager' (module Sample)"), "\(text)")
         #expect(text.contains("'myapp.async_manager.AppAsyncManager' (module MyApp)"), "\(text)")
     }
 

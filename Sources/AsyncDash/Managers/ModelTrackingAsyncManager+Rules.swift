@@ -48,19 +48,19 @@ extension ModelTrackingAsyncManager {
 
         switch event.kind {
         case .create:
-            set("user", .string(formatUser(event.user)))
-            set("affected", .string(formatAffected(event.affected)))
-            if let args = event.args { set("args", formatPayload(args)) }
-            if let kwargs = event.kwargs { set("kwargs", formatPayload(kwargs)) }
+            set("user", .string(formattedUser(event.user)))
+            set("affected", .string(formattedAffected(event.affected)))
+            if let args = event.args { set("args", formattedPayload(args)) }
+            if let kwargs = event.kwargs { set("kwargs", formattedPayload(kwargs)) }
             if let function = event.extra["function"] { set("function", function) }
             if let locks = event.extra["locks"] { set("locks", locks) }
         case .progress:
             set("progress", event.progress?.json ?? .string(event.message), guarded: true)
         case .complete:
-            if let result = event.result { set("result", formatPayload(result)) }
+            if let result = event.result { set("result", formattedPayload(result)) }
             stamp("completed_at", event.timestamp, into: &update.always)
         case .fail:
-            if let result = event.result { set("result", formatPayload(result)) }
+            if let result = event.result { set("result", formattedPayload(result)) }
             stamp("failed_at", event.timestamp, into: &update.always)
         case .cleanup:
             set("cleaned", .bool(true))

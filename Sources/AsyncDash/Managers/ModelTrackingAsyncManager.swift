@@ -77,29 +77,47 @@ open class ModelTrackingAsyncManager: AsyncManager, @unchecked Sendable {
         try await stores.records.fetch(recordModel, key: taskName)
     }
 
-    /// The user label: the config's user formatter when declared, else "" for no user, a string
-    /// as is, or an object's `username`.
+    // MARK: Formatting — config wins
+    //
+    // The one precedence rule (DESIGN §10): a formatter declared in config for this manager (in
+    // its own entry or inherited along its config `base:` chain) applies, whatever the class
+    // overrides; without one, the class's `format…` method (a subclass override included); the
+    // base methods are the built-in defaults. The record rules call only the `formatted…` methods.
+
+    /// The user label written to records: the config's user formatter when declared, else ``formatUser(_:)``.
+    public final func formattedUser(_ user: JSONValue?) -> String {
+        guard let formatter = context.formatters.user else { return formatUser(user) }
+        let formatted = formatter.format(user)
+        return formatted?.stringValue ?? formatted?.jsonText ?? ""
+    }
+
+    /// The affected-objects text written to records: the config's formatter when declared, else ``formatAffected(_:)``.
+    public final func formattedAffected(_ affected: JSONValue?) -> String {
+        guard let formatter = context.formatters.affected else { return formatAffected(affected) }
+        let formatted = formatter.format(affected)
+        return formatted?.stringValue ?? formatted?.jsonText ?? ""
+    }
+
+    /// Args, kwargs or a result as written to records: the config's formatter when declared, else ``formatPayload(_:)``.
+    public final func formattedPayload(_ payload: JSONValue?) -> JSONValue? {
+        guard let formatter = context.formatters.payload else { return formatPayload(payload) }
+        return formatter.format(payload)
+    }
+
+    /// The user label when config declares no user formatter: "" for no user, a string as is, or
+    /// an object's `username`. Override to change it in code; a config formatter still wins.
     open func formatUser(_ user: JSONValue?) -> String {
-        if let formatter = context.formatters.user {
-            let formatted = formatter.format(user)
-            return formatted?.stringValue ?? formatted?.jsonText ?? ""
-        }
-        return UserFormatter().label(user)
+        UserFormatter().label(user)
     }
 
-    /// The affected-objects text: the config's formatter when declared, else lists joined with ", ".
+    /// The affected-objects text when config declares no formatter: lists joined with ", ".
     open func formatAffected(_ affected: JSONValue?) -> String {
-        if let formatter = context.formatters.affected {
-            let formatted = formatter.format(affected)
-            return formatted?.stringValue ?? formatted?.jsonText ?? ""
-        }
-        return AffectedFormatter().text(affected)
+        AffectedFormatter().text(affected)
     }
 
-    /// A JSON-safe copy of args, kwargs or a result: the config's formatter when declared, else the value.
+    /// A JSON-safe copy of args, kwargs or a result when config declares no formatter: the value.
     open func formatPayload(_ payload: JSONValue?) -> JSONValue? {
-        if let formatter = context.formatters.payload { return formatter.format(payload) }
-        return payload
+        payload
     }
 }
 

@@ -31,7 +31,7 @@ struct ManagerReport {
         }
         out.append("\(inner)formatters:")
         for slot in FormatterSlot.allCases {
-            out.append("\(inner)  \(slot.rawValue) → \(manager.formatterNames[slot] ?? "(the manager's own format\(slot.rawValue.capitalized))")")
+            out.append("\(inner)  \(slot.rawValue) → \(manager.formatterNames[slot] ?? "(none in config: the class's format\(slot.rawValue.capitalized))")")
         }
         if !manager.createDefaults.isEmpty {
             out.append("\(inner)create defaults:")

@@ -1,0 +1,134 @@
+import AsyncDash
+import Foundation
+import Testing
+
+/// `Examples/MyAppDash`: an application package with its own `myapp-dash` command line, its own
+/// manager, record model, task function and observer registered by the AsyncDashRegistrations
+/// build-tool plugin — built for real, then driven as separate processes (the README walkthrough).
+@Suite("An application's own command line (Examples/MyAppDash)", .serialized)
+struct ExampleAppTests {
+    /// Where the example builds: one scratch path shared by every run (it builds AsyncDash's
+    /// dependencies again, a few minutes the first time). `$ASYNCDASH_EXAMPLES_SCRATCH` overrides it.
+    static var scratch: URL {
+        if let path = ProcessInfo.processInfo.environment["ASYNCDASH_EXAMPLES_SCRATCH"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        return CLIHarness.repositoryRoot.appendingPathComponent(".build-examples")
+    }
+
+    static let example = CLIHarness.repositoryRoot.appendingPathComponent("Examples/MyAppDash")
+
+    /// Builds `myapp-dash` (once per test process) and returns its path.
+    static func buildExample() async throws -> URL {
+        try await ExampleBuild.shared.binary()
+    }
+
+    actor ExampleBuild {
+        static let shared = ExampleBuild()
+        private var built: URL?
+
+        func binary() async throws -> URL {
+            if let built { return built }
+            print("building Examples/MyAppDash into \(ExampleAppTests.scratch.path) (the first build compiles AsyncDash's dependencies again)")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["swift", "build", "--package-path", ExampleAppTests.example.path, "--scratch-path", ExampleAppTests.scratch.path,
+                                 "--product", "myapp-dash"]
+            let log = ExampleAppTests.scratch.deletingLastPathComponent().appendingPathComponent(".build-examples.log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let deadline = ContinuousClock.now.advanced(by: .seconds(1800))
+            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(500)) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            try handle.close()
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            guard process.terminationStatus == 0 else {
+                throw BuildFailed(output: String(output.suffix(6000)))
+            }
+            let binary = ExampleAppTests.scratch.appendingPathComponent("debug/myapp-dash")
+            built = binary
+            return binary
+        }
+    }
+
+    struct BuildFailed: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "swift build of Examples/MyAppDash failed:\n\(output)" }
+    }
+
+    /// A harness running `myapp-dash` in a fresh directory holding the example's own config.yaml.
+    func withApp(_ body: (CLIHarness) async throws -> Void) async throws {
+        let binary = try await Self.buildExample()
+        try await withHarness { base in
+            var cli = base
+            cli.executable = binary
+            let config = try String(contentsOf: Self.example.appendingPathComponent("config.yaml"), encoding: .utf8)
+            try cli.writeConfig(config)
+            try await body(cli)
+        }
+    }
+
+    @Test func checkConfigEmitAndShowUseTheApplicationsTypes() async throws {
+        try await withApp { cli in
+            let check = try await cli.run(["check-config"], timeout: .seconds(60))
+            #expect(check.exitCode == 0, "\(check)")
+            #expect(check.stdout.contains("myapp.async_manager.AppAsyncManager"), "\(check)")
+            #expect(check.stdout.contains("myapp.JobRecord"), "\(check)")
+            #expect(check.stdout.contains("myapp.observers.journal"), "\(check)")
+
+            let emit = try await cli.run(["emit", "create", "--task", "import-1", "--message", "Task queued"], timeout: .seconds(60))
+            #expect(emit.exitCode == 0, "\(emit)")
+            let show = try await cli.run(["show", "import-1", "--json"], timeout: .seconds(60))
+            #expect(show.exitCode == 0, "\(show)")
+            let record = try show.json()
+            #expect(record["status"] == "pending", "\(show)")
+            #expect(record["user_label"] == "Anonymous", "the app manager's own formatUser: \(show)")
+            let journal = try String(contentsOf: cli.directory.appendingPathComponent(".asyncdash/journal.jsonl"), encoding: .utf8)
+            #expect(journal.contains(#""task_name":"import-1""#), "the app's observer wrote the event: \(journal)")
+
+            // The application's names are reported with their origin when a name is mistyped.
+            try cli.writeConfig("""
+                STORE: memory
+                ASYNC_MANAGER_DEFAULT:
+                  manager_class: myapp.async_manager.AppAsyncManagr
+                """)
+            let typo = try await cli.run(["check-config"], timeout: .seconds(60))
+            #expect(typo.exitCode == 2, "\(typo)")
+            #expect(typo.stderr.contains("did you mean 'myapp.async_manager.AppAsyncManager'"), "\(typo)")
+            #expect(typo.stderr.contains("'myapp.async_manager.AppAsyncManager' (module myapp_dash)"), "\(typo)")
+            // The application's command line has no benchmarks.
+            let bench = try await cli.run(["bench", "lifecycle"], timeout: .seconds(60))
+            #expect(bench.exitCode == 2, "\(bench)")
+        }
+    }
+
+    @Test func aLaunchedTaskOfTheApplicationRunsOnAWorkerAndServeShowsIt() async throws {
+        try await withApp { cli in
+            let worker = try cli.start(["worker", "--concurrency", "2"], deadline: .seconds(120))
+            #expect(await worker.waitForOutput("ready", timeout: .seconds(60)), "\(worker.description)")
+            let launch = try await cli.run(
+                ["launch", "myapp.tasks.resize_images", "--args", #"{"images":["a.png","b.png","c.png"],"width":640,"delay_ms":20}"#,
+                 "--name", "resize-1", "--user", "ada"],
+                timeout: .seconds(60))
+            #expect(launch.exitCode == 0, "\(launch)")
+            let records = try await cli.waitForRecords([:], timeout: .seconds(60), interval: .milliseconds(200)) { $0["resize-1"]?.status == "success" }
+            let record = try #require(records["resize-1"], "\(worker.description)")
+            #expect(record["result_payload"]?.jsonText.contains("a.png@640w") == true, "\(record)")
+            #expect(record["user_label"] == "ada", "\(record)")
+            #expect(await worker.terminate() == 0, "\(worker.description)")
+            let journal = try String(contentsOf: cli.directory.appendingPathComponent(".asyncdash/journal.jsonl"), encoding: .utf8)
+            #expect(journal.contains(#""event":"complete""#), "\(journal)")
+
+            let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], deadline: .seconds(120))
+            #expect(await serve.waitForOutput("dashboard: http://", timeout: .seconds(60)), "\(serve.description)")
+            let base = try #require(BrowserTests.dashboardURL(in: serve.stdout))
+            let (status, page) = try await ServeDashboardTests.get(base)
+            #expect(status == 200, "\(page.prefix(400))")
+            #expect(page.contains("resize-1"), "the app's task is listed: \(page.prefix(2000))")
+            #expect(await serve.terminate() == 0, "\(serve.description)")
+        }
+    }
+}
