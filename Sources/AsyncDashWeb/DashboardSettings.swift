@@ -73,11 +73,19 @@ public struct DashboardSettings: Sendable, Hashable {
     ///
     /// - Throws: ``DashboardConfigError`` listing every mistake with its file:line:column.
     public static func resolve(
-        _ section: [String: Located<JSONValue>], model: RecordModel, environment: [String: String]
+        _ section: [String: Located<JSONValue>], model: RecordModel, fieldMap: FieldMap? = nil, environment: [String: String]
+    ) throws(DashboardConfigError) -> DashboardSettings {
+        try resolve(section, checkingAgainst: model, fieldMap: fieldMap, environment: environment)
+    }
+
+    /// ``resolve(_:model:fieldMap:environment:)``; without a model (the manager did not resolve)
+    /// every key but the columns is still checked.
+    static func resolve(
+        _ section: [String: Located<JSONValue>], checkingAgainst model: RecordModel?, fieldMap: FieldMap?, environment: [String: String]
     ) throws(DashboardConfigError) -> DashboardSettings {
         var settings = DashboardSettings(
-            fields: defaultFields.filter { model.column($0) != nil },
-            detailFields: defaultDetailFields.filter { model.column($0) != nil })
+            fields: defaultFields.filter { model?.column($0) != nil },
+            detailFields: defaultDetailFields.filter { model?.column($0) != nil })
         var problems: [ConfigDiagnostic] = []
         func problem(_ key: String, _ message: String) {
             problems.append(ConfigDiagnostic("DASHBOARD.\(key): \(message)", at: section[key]?.location ?? SourceLocation(file: "config", line: 1, column: 1)))
@@ -88,10 +96,24 @@ public struct DashboardSettings: Sendable, Hashable {
                 problem(key, "expected a non-empty list of column names, not \(value.jsonText)")
                 return nil
             }
-            let names = items.compactMap(\.stringValue)
-            for name in names where model.column(name) == nil {
-                let valid = model.columns.map(\.name)
-                problem(key, "'\(name)' is not a column of record model '\(model.name)'\(Suggest.didYouMean(name, in: valid)); its columns: \(valid.joined(separator: ", "))")
+            // A column, or a logical field of the manager's field map (`status`, `user`…), so that
+            // switching managers does not break the dashboard.
+            var names: [String] = []
+            for name in items.compactMap(\.stringValue) {
+                guard let model else {
+                    names.append(name)
+                    continue
+                }
+                if model.column(name) != nil {
+                    names.append(name)
+                } else if let column = fieldMap?[name] {
+                    names.append(column.name)
+                } else {
+                    let columns = model.columns.map(\.name)
+                    let logical = fieldMap.map { $0.columns.keys.sorted() } ?? []
+                    problem(key, "'\(name)' is not a column of record model '\(model.name)'\(Suggest.didYouMean(name, in: columns + logical)); "
+                                + "its columns: \(columns.joined(separator: ", "))" + (logical.isEmpty ? "" : "; logical fields: \(logical.joined(separator: ", "))"))
+                }
             }
             return names
         }
@@ -147,8 +169,10 @@ public struct DashboardSettings: Sendable, Hashable {
     ///
     /// - Throws: ``DashboardConfigError`` for a mistake in `section`, or a `path_prefix` that is
     ///   this dashboard's or lies inside it.
-    public func forManager(_ section: [String: Located<JSONValue>], model: RecordModel) throws(DashboardConfigError) -> DashboardSettings {
-        var other = try Self.resolve(section, model: model, environment: [:])
+    public func forManager(
+        _ section: [String: Located<JSONValue>], model: RecordModel, fieldMap: FieldMap? = nil
+    ) throws(DashboardConfigError) -> DashboardSettings {
+        var other = try Self.resolve(section, model: model, fieldMap: fieldMap, environment: [:])
         other.host = host
         other.port = port
         other.readToken = readToken

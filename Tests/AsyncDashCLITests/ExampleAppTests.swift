@@ -71,6 +71,42 @@ struct ExampleAppTests {
         }
     }
 
+    static func readme() throws -> String {
+        try String(contentsOf: CLIHarness.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    }
+
+    /// Every README code block marked `<!-- example: PATH -->` is the example's file PATH (or, for
+    /// config.yaml, a part of it) exactly as printed: the blocks a newcomer copies are the ones
+    /// the tests below build and run.
+    @Test func readmeWalkthroughMatchesTheExample() throws {
+        let lines = try Self.readme().components(separatedBy: "\n")
+        var checked: [String] = []
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            index += 1
+            guard line.hasPrefix("<!-- example: "), line.hasSuffix(" -->") else { continue }
+            let path = String(line.dropFirst("<!-- example: ".count).dropLast(" -->".count))
+            #expect(lines[index].hasPrefix("```"), "a code block follows the marker of \(path)")
+            index += 1
+            var block: [String] = []
+            while index < lines.count && lines[index] != "```" {
+                block.append(lines[index])
+                index += 1
+            }
+            let file = try String(contentsOf: Self.example.appendingPathComponent(path), encoding: .utf8)
+            let text = block.joined(separator: "\n")
+            if path == "config.yaml" {
+                #expect(file.contains(text + "\n"), "README's block is a part of Examples/MyAppDash/\(path)")
+            } else {
+                #expect(text + "\n" == file, "README's block is Examples/MyAppDash/\(path) as it is")
+            }
+            checked.append(path)
+        }
+        #expect(checked == ["Package.swift", "Sources/myapp-dash/main.swift", "Sources/myapp-dash/AppAsyncManager.swift",
+                            "Sources/myapp-dash/Tasks.swift", "config.yaml"])
+    }
+
     @Test func checkConfigEmitAndShowUseTheApplicationsTypes() async throws {
         try await withApp { cli in
             let check = try await cli.run(["check-config"], timeout: .seconds(60))
@@ -97,6 +133,8 @@ struct ExampleAppTests {
                 """)
             let typo = try await cli.run(["check-config"], timeout: .seconds(60))
             #expect(typo.exitCode == 2, "\(typo)")
+            let readmeLine = try #require(try Self.readme().split(separator: "\n").first { $0.hasPrefix("config.yaml:3:18: error: ASYNC_MANAGER_DEFAULT.manager_class: unknown manager") })
+            #expect(typo.stderr.contains(readmeLine), "the README shows this error as printed: \(typo)")
             #expect(typo.stderr.contains("did you mean 'myapp.async_manager.AppAsyncManager'"), "\(typo)")
             #expect(typo.stderr.contains("'myapp.async_manager.AppAsyncManager' (module myapp_dash)"), "\(typo)")
             // The application's command line has no benchmarks.

@@ -56,8 +56,17 @@ public struct ConfigDiagnostic: Sendable, Hashable, CustomStringConvertible {
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [ConfigDiagnostic]
 
+    /// Keeps one diagnostic per mistake — a mistake reported twice at the same place (a
+    /// `MANAGERS` entry checked again as the base of another declaration) is kept as first
+    /// reported — and sorts them by position (file first, then environment variables).
     public init(_ diagnostics: [ConfigDiagnostic]) {
-        self.diagnostics = diagnostics.sorted { a, b in
+        var seen: Set<String> = []
+        let unique = diagnostics.filter { diagnostic in
+            // The same place and the same complaint, whatever the declaration path in front of it.
+            let complaint = diagnostic.message.split(separator: ": ", maxSplits: 1).last.map(String.init) ?? diagnostic.message
+            return seen.insert("\(diagnostic.location)\u{1F}\(complaint)").inserted
+        }
+        self.diagnostics = unique.sorted { a, b in
             (a.location.environmentVariable == nil ? 0 : 1, a.location.line, a.location.column)
                 < (b.location.environmentVariable == nil ? 0 : 1, b.location.line, b.location.column)
         }

@@ -13,10 +13,11 @@ public enum ConfigResolver {
         path: String,
         registry: Registry,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        logger: Logger = Logger(label: "asyncdash")
+        logger: Logger = Logger(label: "asyncdash"),
+        checks: [ConfigCheck] = []
     ) throws(ConfigError) -> ResolvedConfig {
         let (config, fileDiagnostics) = try ConfigLoader.readCollecting(path: path, environment: environment)
-        return try resolve(config, registry: registry, environment: environment, logger: logger, carrying: fileDiagnostics)
+        return try resolve(config, registry: registry, environment: environment, logger: logger, carrying: fileDiagnostics, checks: checks)
     }
 
     /// Resolves config text (for tests and tools); `file` names it in diagnostics.
@@ -25,10 +26,11 @@ public enum ConfigResolver {
         file: String,
         registry: Registry,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        logger: Logger = Logger(label: "asyncdash")
+        logger: Logger = Logger(label: "asyncdash"),
+        checks: [ConfigCheck] = []
     ) throws(ConfigError) -> ResolvedConfig {
         let (config, fileDiagnostics) = try ConfigLoader.parseCollecting(text, file: file, environment: environment)
-        return try resolve(config, registry: registry, environment: environment, logger: logger, carrying: fileDiagnostics)
+        return try resolve(config, registry: registry, environment: environment, logger: logger, carrying: fileDiagnostics, checks: checks)
     }
 
     /// Resolves a config already read.
@@ -37,7 +39,8 @@ public enum ConfigResolver {
         registry: Registry,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "asyncdash"),
-        carrying earlier: [ConfigDiagnostic] = []
+        carrying earlier: [ConfigDiagnostic] = [],
+        checks: [ConfigCheck] = []
     ) throws(ConfigError) -> ResolvedConfig {
         var state = ResolutionState(config: config, registry: registry, environment: environment, logger: logger)
         state.diagnostics = earlier
@@ -54,6 +57,10 @@ public enum ConfigResolver {
             state.error("DASHBOARD.managers: '\(name.value)' is neither a registered manager nor one declared in MANAGERS\(Suggest.didYouMean(name.value, in: known)); "
                             + (known.isEmpty ? "declare it there first" : "declared: \(known.joined(separator: ", "))"), at: name.location)
         }
+        let context = ConfigCheckContext(
+            config: state.config, registry: state.registry, environment: environment, defaultManager: defaultManager, managers: managers,
+            declaredRecords: state.declaredRecords)
+        for check in checks { state.diagnostics += check(context) }
         guard state.diagnostics.isEmpty, let defaultManager else {
             throw ConfigError(state.diagnostics)
         }

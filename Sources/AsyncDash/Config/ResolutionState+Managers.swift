@@ -9,7 +9,12 @@ extension ResolutionState {
             error("\(what): '\(declaration.name.value)' is already a registered \(kind.rawValue); a config-declared manager needs a new name", at: declaration.name.location)
             return nil
         }
-        guard let (entry, layers, fallbackReason) = resolveChain(declaration, what: what) else { return nil }
+        guard let (entry, layers, fallbackReason) = resolveChain(declaration, what: what) else {
+            // The base is unknown, but the names this declaration writes can still be checked, so
+            // that every mistake is reported in one run.
+            checkNamesOnly(declaration, what: what)
+            return nil
+        }
 
         // Merge the layers, from the one nearest the registered class to the declaration itself.
         var recordModelPath: Located<String>?
@@ -38,6 +43,9 @@ extension ResolutionState {
 
         if entry.isModelTracking {
             checkRecordModel(&resolved, entry: entry, path: recordModelPath, fieldMap: fieldMap, createDefaults: createDefaults, what: what, declaration: declaration)
+            if let model = resolved.recordModel, let map = resolved.effectiveFieldMap {
+                declaredRecords[declaration.name.value] = DeclaredRecords(model: model, fieldMap: map)
+            }
         } else {
             let trackingOnly: [(String, SourceLocation?)] = [
                 ("record_model_path", recordModelPath?.location), ("field_map", fieldMap.first?.field.location),
@@ -84,6 +92,27 @@ extension ResolutionState {
             return nil
         }
         return resolved
+    }
+
+    /// Checks the formatter and observer names `declaration` writes itself (when its base chain
+    /// did not resolve, so nothing can be built).
+    private mutating func checkNamesOnly(_ declaration: ManagerDeclaration, what: String) {
+        for (slot, component) in declaration.formatters.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            do {
+                let factory = try registry.formatterFactory(named: component.type.value)
+                _ = build(component, what: "\(what).formatters.\(slot.rawValue)", factory: factory)
+            } catch {
+                unresolved(error, what: "\(what).formatters.\(slot.rawValue)", at: component.type.location)
+            }
+        }
+        for observer in declaration.observers {
+            do {
+                let factory = try registry.observerFactory(named: observer.component.type.value)
+                _ = build(observer.component, what: "\(what).observers", factory: factory)
+            } catch {
+                unresolved(error, what: "\(what).observers", at: observer.component.type.location)
+            }
+        }
     }
 
     /// Follows `base` through `MANAGERS` to a registered class. Returns the class and the

@@ -8,6 +8,9 @@ struct ResolutionState {
     let environment: [String: String]
     let logger: Logger
     var diagnostics: [ConfigDiagnostic] = []
+    /// The record model and field map of each declaration whose model resolved, even when
+    /// another part of it did not (so config checks can still check columns).
+    var declaredRecords: [String: DeclaredRecords] = [:]
 
     init(config: AsyncDashConfig, registry: Registry, environment: [String: String], logger: Logger) {
         self.config = config

@@ -3,7 +3,8 @@ public enum Suggest {
     /// Up to `limit` of `candidates` closest to `name`, closest first; only reasonably close ones.
     public static func closest(to name: String, in candidates: some Sequence<String>, limit: Int = 3) -> [String] {
         let lowered = name.lowercased()
-        let scored = candidates.map { candidate -> (String, Int) in
+        var seen: Set<String> = []
+        let scored = candidates.filter { seen.insert($0).inserted }.map { candidate -> (String, Int) in
             let c = candidate.lowercased()
             var d = distance(lowered, c)
             // A shared last component (e.g. the class name) is a strong hint.

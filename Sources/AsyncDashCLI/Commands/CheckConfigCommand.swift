@@ -2,7 +2,8 @@ import ArgumentParser
 import AsyncDash
 
 /// `asyncdash check-config [--json]`: loads and resolves the config and prints what it resolved
-/// to — or every mistake as `file:line:column: error: …` (exit 2).
+/// to — or every mistake as `file:line:column: error: …` (exit 2): everything `serve` and
+/// `worker` check, the `DASHBOARD` section included. It never opens the store (`doctor` does).
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -15,7 +16,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try CLIRuntime(global, checks: CLIRuntime.dashboardChecks)
         let report = ConfigReport(runtime.resolved, path: runtime.configPath)
         if json {
             Output.line(report.json.prettyJSONText)

@@ -1,4 +1,5 @@
 import AsyncDash
+import AsyncDashWeb
 import Foundation
 import Logging
 
@@ -20,13 +21,20 @@ public struct CLIRuntime: Sendable {
     /// Sets the log level, then loads and resolves the config.
     ///
     /// - Throws: ``CLIError`` (usage) for a bad log level; `ConfigError` with every mistake of the config.
-    public init(_ global: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// - Parameter checks: Checks of what the command will start, beyond the names (``CLIRuntime/dashboardChecks``
+    ///   for `serve` and `check-config`), reported with the config's other mistakes.
+    public init(
+        _ global: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment, checks: [ConfigCheck] = []
+    ) throws {
         self.environment = environment
         CLILogging.level = try global.level(environment: environment)
         self.logger = CLILogging.logger()
         self.configPath = global.configPath(environment: environment)
-        self.resolved = try ConfigResolver.load(path: configPath, registry: CommandLineRegistry.current, environment: environment, logger: logger)
+        self.resolved = try ConfigResolver.load(path: configPath, registry: CommandLineRegistry.current, environment: environment, logger: logger, checks: checks)
     }
+
+    /// What `serve` checks of its dashboard before it starts (and so `check-config` too).
+    public static let dashboardChecks: [ConfigCheck] = [DashboardSettings.configCheck]
 
     /// The store URL in use: `override` (e.g. `bench --store`) or the config's `STORE`.
     public func storeURL(override: String? = nil) -> String {

@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try CLIRuntime(global, checks: noDashboard ? [] : CLIRuntime.dashboardChecks)
         let kind = runtime.resolved.config.queue.value
         let grace = Duration.milliseconds(Int(gracePeriod * 1000))
         let queue: any TaskQueue & TaskQueueInspector
@@ -92,7 +92,8 @@ extension ServeCommand {
         }
         var settings: DashboardSettings
         do {
-            settings = try DashboardSettings.resolve(runtime.resolved.config.dashboard, model: tracking.recordModel, environment: runtime.environment)
+            settings = try DashboardSettings.resolve(
+                runtime.resolved.config.dashboard, model: tracking.recordModel, fieldMap: tracking.resolvedFieldMap, environment: runtime.environment)
         } catch {
             throw CLIError.usage(error.description)
         }
@@ -113,7 +114,7 @@ extension ServeCommand {
             }
             let otherSettings: DashboardSettings
             do {
-                otherSettings = try settings.forManager(section, model: other.recordModel)
+                otherSettings = try settings.forManager(section, model: other.recordModel, fieldMap: other.resolvedFieldMap)
             } catch {
                 throw CLIError.usage(error.description)
             }
