@@ -14,6 +14,7 @@ enum SQLiteSchema {
     static let deadLetters = "asyncdash_dead_letters"
     static let jobs = "asyncdash_jobs"
     static let audit = "asyncdash_audit"
+    static let outbox = "asyncdash_outbox"
 
     /// The record-table column SQLite numbers rows with (insertion order).
     static let rowIDColumn = "id"
@@ -77,6 +78,7 @@ enum SQLiteSchema {
                     CREATE INDEX IF NOT EXISTS \(audit)_task ON \(audit) (task_name, id);
                     """)
         }
+        migrator.registerMigration("asyncdash.coordination.v5.outbox", migrate: createOutboxTable)
         return migrator
     }
 

@@ -9,7 +9,7 @@ extension SQLiteStore {
     ///
     /// - Throws: ``AsyncDashError`` when the change names a column the model does not have.
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange) async throws {
-        let (sql, values) = try statement(for: change, model: model, key: key)
+        let (sql, values) = try applyStatement(for: change, model: model, key: key)
         try await write(savepoint: false) { db in
             let insert = try SQLiteRawStatement(db, sql)
             defer { insert.reset() }
@@ -25,7 +25,7 @@ extension SQLiteStore {
 
     /// The SQL of `change` and its parameter values: the inserted values in column order, then the
     /// guard values. The SQL depends only on the change's shape, so it is built once per shape.
-    private func statement(for change: RecordChange, model: RecordModel, key: String) throws -> (String, [SQLiteBinding]) {
+    func applyStatement(for change: RecordChange, model: RecordModel, key: String) throws -> (String, [SQLiteBinding]) {
         let sql = sql(for: model)
         let count = model.columns.count
         // shape: one `Write` per column, then the guard column's index + 1 and the guard value count.

@@ -136,9 +136,9 @@ extension SQLiteStore: DurableQueueStore {
 }
 
 extension StoreSet {
-    /// One ``SQLiteStore`` serving every role: records, coordination, queue and audit log.
+    /// One ``SQLiteStore`` serving every role: records, coordination, queue, audit log and outbox.
     public static func sqlite(_ store: SQLiteStore) -> StoreSet {
-        StoreSet(records: store, coordination: store, queue: store, audit: store)
+        StoreSet(records: store, coordination: store, queue: store, audit: store, outbox: store)
     }
 
     /// One ``SQLiteStore`` serving every role.

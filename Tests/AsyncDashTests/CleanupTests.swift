@@ -47,6 +47,7 @@ struct CleanupTests {
         #expect(try await manager.activeTasks().isEmpty)
         #expect(try await manager.checkConflict(books).isEmpty)
         #expect(try await manager.getProgress("lost") == nil)
+        await manager.flushObservers()
         #expect(recorder.kinds(of: "lost") == [.create, .fail, .cleanup])
         let record = try await manager.requireRecord("lost")
         #expect(record["status"] == .text("failed"))
@@ -65,6 +66,7 @@ struct CleanupTests {
         let summary = try await manager.cleanupCompletedTasks(queue: FixedInspector(states: ["done": .finished]))
 
         #expect(summary.cleaned["done"] == .init(reason: "finished", conflictLockKeys: 2, progressEntries: 1, dashboardRecords: 3))
+        await manager.flushObservers()
         #expect(recorder.kinds(of: "done") == [.create, .complete, .cleanup])
         let record = try await manager.requireRecord("done")
         #expect(record["status"] == .text("success"))
@@ -131,6 +133,7 @@ struct CleanupTests {
         let summary = try await manager.cleanupCompletedTasks(queue: nil)
 
         #expect(summary.cleaned == ["orphan": .init(reason: "missing from the queue", conflictLockKeys: 2, progressEntries: 0, dashboardRecords: 0)])
+        await manager.flushObservers()
         #expect(recorder.kinds(of: "orphan") == [.fail, .cleanup])
         #expect(try await manager.checkConflict(books).isEmpty)
     }

@@ -2,12 +2,42 @@ import AsyncDash
 import AsyncDashTesting
 import Foundation
 import Sample
+import Synchronization
 import Testing
 
-@Suite("Observer chain isolation")
+/// An observer that sleeps `delay` per event (honouring cancellation) and counts what it finished.
+final class SlowObserver: LifecycleObserver {
+    let delay: Duration
+    private let seen = Mutex<[String]>([])
+    init(_ delay: Duration) { self.delay = delay }
+    func observe(_ event: LifecycleEvent) async throws {
+        try await Task.sleep(for: delay)
+        seen.withLock { $0.append("\(event.taskName):\(event.kind)") }
+    }
+    var events: [String] { seen.withLock { $0 } }
+}
+
+/// Fails its first `failures` events, then records.
+final class FlakyObserver: LifecycleObserver {
+    private let state: Mutex<(left: Int, seen: [String])>
+    init(failures: Int) { state = Mutex((failures, [])) }
+    struct Flake: Error, CustomStringConvertible { var description: String { "flaky" } }
+    func observe(_ event: LifecycleEvent) async throws {
+        try state.withLock { state in
+            if state.left > 0 {
+                state.left -= 1
+                throw Flake()
+            }
+            state.seen.append("\(event.taskName):\(event.kind)")
+        }
+    }
+    var events: [String] { state.withLock { $0.seen } }
+}
+
+@Suite("Observers off the lifecycle path")
 struct ObserverChainTests {
     @Test(arguments: Backend.allCases)
-    func throwingAndHangingObserversDoNotStopTheChainOrTheWrite(_ backend: Backend) async throws {
+    func throwingAndHangingObserversNeitherDelayEmitNorStopOthers(_ backend: Backend) async throws {
         let before = RecordingObserver()
         let after = RecordingObserver()
         let manager = try await makeSampleManager(backend, observers: [
@@ -16,22 +46,19 @@ struct ObserverChainTests {
             .init(name: "hanging", observer: HangingObserver(), timeout: .milliseconds(100)),
             .init(name: "after", observer: after),
         ])
-        let started = ContinuousClock.now
         let outcome = await manager.emit(LifecycleEvent(.fail, task: "t1", message: "boom"))
-        let elapsed = ContinuousClock.now - started
-        #expect(elapsed < .seconds(30))  // generous: only proves the hang was cut off
-        #expect(outcome.hookError == nil)
-        #expect(outcome.observerFailures.map(\.observer) == ["failing", "hanging"])
+        #expect(outcome.succeeded)
+        #expect(try await manager.requireRecord("t1")["status"] == .text("failed"))
+        #expect(await manager.flushObservers(timeout: .seconds(2)) == false, "the hung observer never becomes idle")
         #expect(before.events.count == 1)
         #expect(after.events.count == 1)
-        #expect(try await manager.requireRecord("t1")["status"] == .text("failed"))
         let counts = await manager.diagnostics.snapshot
         #expect(counts.observerFailures == ["failing": 1, "hanging": 1])
         #expect(counts.observerTimeouts == ["hanging": 1])
     }
 
     @Test
-    func observersReceiveOnlyTheKindsTheyAskFor() async throws {
+    func observersReceiveOnlyTheKindsTheyAskForInOrder() async throws {
         let failures = RecordingObserver()
         let everything = RecordingObserver()
         let manager = try AsyncManager(context: ManagerContext(name: "m", stores: .memory(), observers: ObserverChain([
@@ -41,26 +68,89 @@ struct ObserverChainTests {
         for kind in LifecycleEventKind.allCases {
             await manager.emit(LifecycleEvent(kind, task: "t1"))
         }
+        await manager.flushObservers()
         #expect(failures.events.map(\.kind) == [.fail])
         #expect(everything.events.map(\.kind) == LifecycleEventKind.allCases)
     }
 
     @Test
-    func observersRunInOrder() async throws {
-        final class Order: LifecycleObserver, @unchecked Sendable {
-            let log: RecordingObserver
-            let tag: String
-            init(_ log: RecordingObserver, _ tag: String) { self.log = log; self.tag = tag }
-            func observe(_ event: LifecycleEvent) async throws {
-                var tagged = event
-                tagged.message = tag
-                try await log.observe(tagged)
-            }
+    func aSlowObserverDoesNotDelayEmitAndAFullBufferShedsTheOldestCounted() async throws {
+        let slow = SlowObserver(.seconds(10))
+        let recorder = RecordingObserver()
+        let manager = try AsyncManager(context: ManagerContext(name: "m", stores: .memory(), observers: ObserverChain([
+            .init(name: "slow", observer: slow, timeout: .milliseconds(50), delivery: .bestEffort(buffer: 4)),
+            .init(name: "recorder", observer: recorder),
+        ])))
+        let started = ContinuousClock.now
+        for index in 0..<20 { await manager.emit(LifecycleEvent(.progress, task: "t\(index)")) }
+        let elapsed = ContinuousClock.now - started
+        // Not a speed check: waiting for the observer would take 20 × 10 s.
+        #expect(elapsed < .seconds(100), "20 emits with a 10 s observer took \(elapsed)")
+        #expect(await manager.flushObservers(timeout: .seconds(60)))
+        #expect(recorder.events.count == 20, "the other observer got every event")
+        let counts = await manager.diagnostics.snapshot
+        // Every event was either handed to the slow observer (and cut off at its time-out) or
+        // shed from its full buffer of 4, counted.
+        let shed = counts.observerShed["slow"] ?? 0
+        #expect(shed + (counts.observerTimeouts["slow"] ?? 0) == 20, "\(counts)")
+        #expect(shed >= 1, "\(counts)")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aDurableObserverGetsEveryEventThroughTheOutboxRetriedAfterFailures(_ backend: Backend) async throws {
+        let flaky = FlakyObserver(failures: 2)
+        let manager = try await makeSampleManager(backend, observers: [
+            .init(name: "flaky", observer: flaky, delivery: .durable(maxAttempts: 5, retryBase: .milliseconds(1))),
+        ])
+        for kind in [LifecycleEventKind.create, .progress, .complete, .cleanup] {
+            #expect(await manager.emit(LifecycleEvent(kind, task: "t1")).succeeded)
         }
-        let log = RecordingObserver()
-        let chain = ObserverChain((1...5).map { .init(name: "o\($0)", observer: Order(log, "o\($0)")) })
-        let manager = try AsyncManager(context: ManagerContext(name: "m", stores: .memory(), observers: chain))
-        await manager.emit(LifecycleEvent(.create, task: "t"))
-        #expect(log.events.map(\.message) == ["o1", "o2", "o3", "o4", "o5"])
+        let pending = try await manager.stores.outbox.entries(consumer: nil, states: [.pending], limit: 10)
+        #expect(pending.map(\.message.consumer) == Array(repeating: "sample.async_manager.SampleAsyncManager/flaky", count: 4))
+        let dispatcher = OutboxDispatcher(managers: [manager])
+        for _ in 0..<20 where flaky.events.count < 4 {
+            try await dispatcher.deliverDue()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(flaky.events == ["t1:create", "t1:progress", "t1:complete", "t1:cleanup"], "in order, after two failures of the first")
+        let delivered = try await manager.stores.outbox.entries(consumer: nil, states: [.delivered], limit: 10)
+        #expect(delivered.map(\.attempts) == [3, 1, 1, 1])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aDurableEventThatKeepsFailingIsKeptAsDeadAndCanBeRetried(_ backend: Backend) async throws {
+        let manager = try await makeSampleManager(backend, observers: [
+            .init(name: "failing", observer: FailingObserver(), delivery: .durable(maxAttempts: 2, retryBase: .milliseconds(1))),
+        ])
+        await manager.emit(LifecycleEvent(.fail, task: "t1", message: "boom"))
+        let dispatcher = OutboxDispatcher(managers: [manager])
+        for _ in 0..<20 {
+            try await dispatcher.deliverDue()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let dead = try await manager.stores.outbox.entries(consumer: nil, states: [.dead], limit: 10)
+        #expect(dead.count == 1)
+        #expect(dead.first?.attempts == 2)
+        #expect(dead.first?.lastError?.contains("FailingObserver always fails") == true)
+        #expect(await manager.diagnostics.snapshot.outboxDead == ["sample.async_manager.SampleAsyncManager/failing": 1])
+        let id = try #require(dead.first?.id)
+        #expect(try await manager.stores.outbox.retryDead(id))
+        #expect(try await manager.stores.outbox.entries(consumer: nil, states: [.pending], limit: 10).map(\.id) == [id])
+    }
+
+    @Test
+    func aStoreThatCannotWriteTheOutboxWithTheRecordFailsLoudlyAndTheEventIsKept() async throws {
+        // A record store without outbox support (a wrapper): the event is still appended on its
+        // own, never dropped.
+        var stores = StoreSet.memory()
+        stores.records = MemoryRecordStore()
+        let manager = try SampleAsyncManager(context: ManagerContext(
+            name: SampleAsyncManager.registeredName, stores: stores,
+            observers: ObserverChain([.init(name: "d", observer: RecordingObserver(), delivery: .durable())]), registry: testRegistry()))
+        try await stores.records.prepare(manager.recordModel)
+        let outcome = await manager.emit(LifecycleEvent(.create, task: "t1"))
+        #expect(outcome.hookError != nil, "the record write with outbox messages was refused")
+        #expect(try await stores.outbox.entries(consumer: nil, states: [], limit: 10).count == 1, "the event still reached the outbox")
+        #expect(try await stores.coordination.deadLetters().count == 1, "and the failed hook is a dead letter")
     }
 }

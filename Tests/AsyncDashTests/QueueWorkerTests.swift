@@ -129,6 +129,7 @@ struct QueueWorkerTests {
         #expect(record["status"] == .text("failed"))
         #expect(record["message"] == .text("worker lost"))
         #expect(try await nodeB.queue.entry(doomed)?.outcome == "worker lost")
+        await nodeB.manager.flushObservers()
         #expect(nodeB.recorder.kinds(of: doomed) == [.fail, .cleanup])
         #expect(try await nodeB.store.locks().isEmpty)
         #expect(try await nodeB.manager.activeTasks().isEmpty)

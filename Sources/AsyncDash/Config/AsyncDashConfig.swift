@@ -77,6 +77,8 @@ public struct ObserverDeclaration: Sendable {
     public var events: Set<LifecycleEventKind>?
     /// `timeout_ms` (default 5000).
     public var timeout: Duration = ObserverRegistration.defaultTimeout
+    /// `durable`, `buffer`, `max_attempts` (default: best-effort with the default buffer).
+    public var delivery: ObserverDelivery = .bestEffort()
 }
 
 /// A `MODELS` entry.

@@ -145,7 +145,8 @@ extension ConfigLoader {
         }
         // Read the component, then `events` and `timeout_ms` even when the component is bad, so
         // every mistake of the entry is reported in one run.
-        let component = readComponent(node, what: what, defaultType: nil, reserved: ["events", "timeout_ms"], reader: &reader)
+        let component = readComponent(
+            node, what: what, defaultType: nil, reserved: ["events", "timeout_ms", "durable", "buffer", "max_attempts"], reader: &reader)
         var observer = ObserverDeclaration(component: component ?? ComponentDeclaration(
             type: Located("", at: reader.location(node)), options: [:], optionLocations: [:], location: reader.location(node)))
         if let eventsNode = node["events"] {
@@ -169,7 +170,41 @@ extension ConfigLoader {
                 reader.error("\(what).timeout_ms must be a whole number of milliseconds above 0, got \(reader.describe(timeoutNode))", at: timeoutNode)
             }
         }
+        readDelivery(node, what: what, into: &observer, reader: &reader)
         return component == nil ? nil : observer
+    }
+
+    /// `durable: true` (with `max_attempts`), or a best-effort `buffer` size.
+    private static func readDelivery(_ node: Node, what: String, into observer: inout ObserverDeclaration, reader: inout YAMLReader) {
+        var durable = false
+        if let durableNode = node["durable"] {
+            if durableNode.tagName == .bool, let value = durableNode.bool {
+                durable = value
+            } else {
+                reader.error("\(what).durable must be true or false, got \(reader.describe(durableNode))", at: durableNode)
+            }
+        }
+        func count(_ key: String, _ range: ClosedRange<Int>) -> Int? {
+            guard let valueNode = node[key] else { return nil }
+            guard valueNode.tagName == .int, let value = valueNode.int, range.contains(value) else {
+                reader.error("\(what).\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(reader.describe(valueNode))", at: valueNode)
+                return nil
+            }
+            return value
+        }
+        let buffer = count("buffer", ObserverDelivery.bufferRange)
+        let attempts = count("max_attempts", ObserverDelivery.maxAttemptsRange)
+        if durable {
+            if let bufferNode = node["buffer"] {
+                reader.error("\(what).buffer applies to best-effort observers; a durable one keeps every event in the outbox (remove buffer, or durable)", at: bufferNode)
+            }
+            observer.delivery = .durable(maxAttempts: attempts ?? ObserverDelivery.defaultMaxAttempts)
+        } else {
+            if let attemptsNode = node["max_attempts"] {
+                reader.error("\(what).max_attempts applies to durable observers (durable: true)", at: attemptsNode)
+            }
+            observer.delivery = .bestEffort(buffer: buffer ?? ObserverDelivery.defaultBuffer)
+        }
     }
 
     static func readModels(_ node: Node, into config: inout AsyncDashConfig, reader: inout YAMLReader) {

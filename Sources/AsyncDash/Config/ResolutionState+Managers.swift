@@ -75,7 +75,8 @@ extension ResolutionState {
             do {
                 let factory = try registry.observerFactory(named: type.value)
                 if let built = build(observer.component, what: "\(ownerWhat).observers", factory: factory) {
-                    resolved.observers.append(ObserverRegistration(name: type.value, observer: built, kinds: observer.events, timeout: observer.timeout))
+                    resolved.observers.append(ObserverRegistration(
+                        name: type.value, observer: built, kinds: observer.events, timeout: observer.timeout, delivery: observer.delivery))
                 }
             } catch {
                 unresolved(error, what: "\(ownerWhat).observers", at: type.location)

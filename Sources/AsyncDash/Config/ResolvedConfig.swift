@@ -28,12 +28,13 @@ public struct ResolvedManager: Sendable {
         stores: StoreSet,
         registry: Registry,
         logger: Logger,
-        diagnostics: ManagerDiagnostics
+        diagnostics: ManagerDiagnostics,
+        clock: any AsyncDashClock = SystemClock()
     ) -> ManagerContext {
         ManagerContext(
             name: name, settings: settings, stores: stores, observers: ObserverChain(observers), formatters: formatters,
             recordModel: recordModel, fieldMap: fieldMap, createDefaults: createDefaults, registry: registry,
-            logger: logger, diagnostics: diagnostics
+            logger: logger, diagnostics: diagnostics, clock: clock
         )
     }
 }

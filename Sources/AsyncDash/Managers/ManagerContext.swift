@@ -27,6 +27,9 @@ public struct ManagerContext: Sendable {
     public var registry: Registry
     public var logger: Logger
     public var diagnostics: ManagerDiagnostics
+    /// What the manager's rules read the time from (event timestamps, retry backoffs, clean-up
+    /// ages, outbox retries); a ``ManualClock`` in tests.
+    public var clock: any AsyncDashClock
 
     public init(
         name: String,
@@ -39,7 +42,8 @@ public struct ManagerContext: Sendable {
         createDefaults: [String: JSONValue] = [:],
         registry: Registry = .standard,
         logger: Logger = Logger(label: "asyncdash"),
-        diagnostics: ManagerDiagnostics = ManagerDiagnostics()
+        diagnostics: ManagerDiagnostics = ManagerDiagnostics(),
+        clock: any AsyncDashClock = SystemClock()
     ) {
         self.name = name
         self.settings = settings
@@ -52,5 +56,6 @@ public struct ManagerContext: Sendable {
         self.registry = registry
         self.logger = logger
         self.diagnostics = diagnostics
+        self.clock = clock
     }
 }

@@ -10,6 +10,12 @@ public actor ManagerDiagnostics {
         public var observerFailures: [String: Int] = [:]
         /// Observer name → time-outs.
         public var observerTimeouts: [String: Int] = [:]
+        /// Observer name → events shed from its full best-effort buffer.
+        public var observerShed: [String: Int] = [:]
+        /// Events for durable observers that could not be written to the outbox (each kept as a dead letter).
+        public var outboxFailures = 0
+        /// Durable deliveries given up after their attempts (outbox entries now `dead`), by consumer.
+        public var outboxDead: [String: Int] = [:]
         public init() {}
     }
 
@@ -22,6 +28,18 @@ public actor ManagerDiagnostics {
     func recordHookFailure(deadLettered: Bool) {
         counts.hookFailures += 1
         if deadLettered { counts.deadLetters += 1 } else { counts.deadLetterFailures += 1 }
+    }
+
+    func recordShed(observer: String) {
+        counts.observerShed[observer, default: 0] += 1
+    }
+
+    func recordOutboxFailure() {
+        counts.outboxFailures += 1
+    }
+
+    func recordOutboxDead(consumer: String) {
+        counts.outboxDead[consumer, default: 0] += 1
     }
 
     func recordObserverFailure(_ failure: ObserverChain.Failure) {

@@ -69,7 +69,9 @@ open class ModelTrackingAsyncManager: AsyncManager, @unchecked Sendable {
     /// Applies `event` to the task's record (get-or-create, atomically, durably).
     public func persist(_ event: LifecycleEvent) async throws {
         try Self.validate(taskName: event.taskName)
-        try await stores.records.apply(recordModel, key: event.taskName, makeChange(for: event))
+        // The durable observers' outbox messages go into the record's own transaction.
+        let outbox = OutboxScope.current?.take() ?? []
+        try await stores.records.apply(recordModel, key: event.taskName, makeChange(for: event), outbox: outbox)
     }
 
     /// The task's record, or `nil`.

@@ -26,15 +26,26 @@ public struct ObserverRegistration: Sendable {
     public var kinds: Set<LifecycleEventKind>?
     /// How long it may take per event before it is cut off.
     public var timeout: Duration
+    /// Best-effort (a bounded buffer in this process) or durable (the store's outbox).
+    public var delivery: ObserverDelivery
 
     /// The default per-observer timeout: 5 seconds.
     public static let defaultTimeout: Duration = .seconds(5)
 
-    public init(name: String, observer: any LifecycleObserver, kinds: Set<LifecycleEventKind>? = nil, timeout: Duration = defaultTimeout) {
+    public init(
+        name: String, observer: any LifecycleObserver, kinds: Set<LifecycleEventKind>? = nil, timeout: Duration = defaultTimeout,
+        delivery: ObserverDelivery = .bestEffort()
+    ) {
         self.name = name
         self.observer = observer
         self.kinds = kinds
         self.timeout = timeout
+        self.delivery = delivery
+    }
+
+    /// The outbox consumer of this observer on manager `manager`: `"<manager>/<name>"`.
+    public func consumer(manager: String) -> String {
+        "\(manager)/\(name)"
     }
 
     /// Whether this observer receives events of `kind`.

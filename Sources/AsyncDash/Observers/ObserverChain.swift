@@ -1,12 +1,33 @@
 import Logging
-import Synchronization
 
-/// An ordered chain of observers; each event goes to each observer that accepts its kind, in order.
-public struct ObserverChain: Sendable {
-    public var registrations: [ObserverRegistration]
+/// The observers of one manager, each with its own ordered delivery off the lifecycle path
+/// (DESIGN §9): ``dispatch(_:manager:logger:diagnostics:)`` hands an event to every best-effort
+/// observer's buffer without waiting for any of them, and returns the outbox messages of the
+/// durable ones for the caller to write with the record.
+///
+/// ```swift
+/// let chain = ObserverChain([.init(name: "log", observer: LogObserver(logger: logger))])
+/// let context = ManagerContext(name: "app", stores: .memory(), observers: chain)
+/// …
+/// await manager.flushObservers()   // before reading what a best-effort observer saw
+/// ```
+public final class ObserverChain: Sendable {
+    public let registrations: [ObserverRegistration]
+    /// One mailbox per best-effort registration (by index).
+    private let mailboxes: [Int: ObserverMailbox]
 
     public init(_ registrations: [ObserverRegistration] = []) {
         self.registrations = registrations
+        var mailboxes: [Int: ObserverMailbox] = [:]
+        for (index, registration) in registrations.enumerated() where !registration.delivery.isDurable {
+            mailboxes[index] = ObserverMailbox(registration)
+        }
+        self.mailboxes = mailboxes
+    }
+
+    /// The same registrations plus `more`, with fresh deliveries.
+    public func adding(_ more: [ObserverRegistration]) -> ObserverChain {
+        ObserverChain(registrations + more)
     }
 
     /// Why an observer did not handle an event.
@@ -28,85 +49,75 @@ public struct ObserverChain: Sendable {
         }
     }
 
-    /// Sends `event` through the chain. Failures are logged, counted in `diagnostics`, and returned;
-    /// they never stop the chain.
-    @discardableResult
-    public func notify(_ event: LifecycleEvent, logger: Logger, diagnostics: ManagerDiagnostics) async -> [Failure] {
-        var failures: [Failure] = []
-        for registration in registrations where registration.accepts(event.kind) {
-            guard let failure = await Self.run(registration, event) else { continue }
-            failures.append(failure)
-            logger.error(
-                "lifecycle observer failed",
-                metadata: ["observer": "\(registration.name)", "task": "\(event.taskName)", "event": "\(event.kind)", "reason": "\(failure)"]
-            )
-            await diagnostics.recordObserverFailure(failure)
+    /// The durable registrations that accept `event`, as outbox messages for `manager`.
+    public func outboxMessages(for event: LifecycleEvent, manager: String) -> [OutboxMessage] {
+        registrations.filter { $0.delivery.isDurable && $0.accepts(event.kind) }.map {
+            OutboxMessage(consumer: $0.consumer(manager: manager), event: event.json, createdAt: event.timestamp)
         }
-        return failures
     }
 
-    /// Runs one observer with its timeout. A hanging observer is cancelled and abandoned, so
-    /// even one that ignores cancellation cannot hold up the chain.
-    private static func run(_ registration: ObserverRegistration, _ event: LifecycleEvent) async -> Failure? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Failure?, Never>) in
-            let race = Race(continuation)
-            let timer = Task {
-                try await Task.sleep(for: registration.timeout)
-                if race.finish(.timedOut(observer: registration.name, after: registration.timeout)) {
-                    race.cancelWork()
-                }
-            }
-            let work = Task {
+    /// Hands `event` to each best-effort observer that accepts it; never waits for an observer.
+    /// An event shed from a full buffer is counted and logged here.
+    public func dispatch(_ event: LifecycleEvent, manager: String, logger: Logger, diagnostics: ManagerDiagnostics) async {
+        for (index, registration) in registrations.enumerated() where registration.accepts(event.kind) {
+            guard let mailbox = mailboxes[index] else { continue }
+            guard let shed = mailbox.push(event, logger: logger, diagnostics: diagnostics) else { continue }
+            logger.warning(
+                "observer buffer full: the oldest undelivered event was shed",
+                metadata: ["observer": "\(registration.name)", "manager": "\(manager)", "task": "\(shed.taskName)", "event": "\(shed.kind)",
+                           "buffer": "\(registration.delivery.buffer ?? 0)"])
+            await diagnostics.recordShed(observer: registration.name)
+        }
+    }
+
+    /// Waits until every best-effort observer has handled what it was given, or `timeout` passed;
+    /// returns whether all were idle in time. Short-lived processes call it before they exit.
+    @discardableResult
+    public func flush(timeout: Duration = .seconds(10)) async -> Bool {
+        var idle = true
+        for mailbox in mailboxes.values {
+            if !(await mailbox.waitIdle(timeout: timeout)) { idle = false }
+        }
+        return idle
+    }
+
+    /// Delivers `event` to one observer within its timeout, logging and counting a failure.
+    ///
+    /// The observer runs in a child task: on time-out the failure is reported at once and the
+    /// child is cancelled, but this returns only when the observer does — so a hung observer holds
+    /// up its own delivery (whose buffer then sheds), never anyone else's, and costs one task.
+    static func deliver(
+        _ registration: ObserverRegistration, _ event: LifecycleEvent, logger: Logger, diagnostics: ManagerDiagnostics
+    ) async -> Failure? {
+        let failure = await withTaskGroup(of: Failure?.self, returning: Failure?.self) { group in
+            group.addTask {
                 do {
                     try await registration.observer.observe(event)
-                    _ = race.finish(nil)
+                    return nil
                 } catch {
-                    _ = race.finish(.threw(observer: registration.name, error: error))
+                    return .threw(observer: registration.name, error: error)
                 }
-                timer.cancel()
             }
-            race.setWork(work)
+            group.addTask {
+                do { try await Task.sleep(for: registration.timeout) } catch { return nil }
+                return .timedOut(observer: registration.name, after: registration.timeout)
+            }
+            let first = await group.next() ?? nil
+            if let first {
+                await report(first, registration, event, logger: logger, diagnostics: diagnostics)
+            }
+            group.cancelAll()
+            return first
         }
-    }
-}
-
-/// Resumes a continuation exactly once, whichever of the work or the timer finishes first.
-private final class Race: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<ObserverChain.Failure?, Never>?
-        var work: Task<Void, Never>?
-        var cancelRequested = false
+        return failure
     }
 
-    private let state: Mutex<State>
-
-    init(_ continuation: CheckedContinuation<ObserverChain.Failure?, Never>) {
-        state = Mutex(State(continuation: continuation))
-    }
-
-    /// Resumes with `outcome` if nobody did yet; returns whether this call did.
-    func finish(_ outcome: ObserverChain.Failure?) -> Bool {
-        let continuation = state.withLock { state -> CheckedContinuation<ObserverChain.Failure?, Never>? in
-            defer { state.continuation = nil }
-            return state.continuation
-        }
-        continuation?.resume(returning: outcome)
-        return continuation != nil
-    }
-
-    func setWork(_ work: Task<Void, Never>) {
-        let cancelNow = state.withLock { state -> Bool in
-            state.work = work
-            return state.cancelRequested
-        }
-        if cancelNow { work.cancel() }
-    }
-
-    func cancelWork() {
-        let work = state.withLock { state -> Task<Void, Never>? in
-            state.cancelRequested = true
-            return state.work
-        }
-        work?.cancel()
+    private static func report(
+        _ failure: Failure, _ registration: ObserverRegistration, _ event: LifecycleEvent, logger: Logger, diagnostics: ManagerDiagnostics
+    ) async {
+        logger.error(
+            "lifecycle observer failed",
+            metadata: ["observer": "\(registration.name)", "task": "\(event.taskName)", "event": "\(event.kind)", "reason": "\(failure)"])
+        await diagnostics.recordObserverFailure(failure)
     }
 }

@@ -72,4 +72,15 @@ extension RecordStore {
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange) async throws {
         try await upsert(model, key: key) { record, isNew in change.apply(to: &record, isNew: isNew) }
     }
+
+    /// Applies `change` when `messages` is empty; otherwise throws, since this store cannot
+    /// write outbox messages in the record's transaction (override it to).
+    public func apply(_ model: RecordModel, key: String, _ change: RecordChange, outbox messages: [OutboxMessage]) async throws {
+        guard messages.isEmpty else {
+            throw AsyncDashError(
+                .invalidArgument, value: "\(type(of: self))",
+                message: "the record store \(type(of: self)) cannot write outbox messages with a record, so durable observers cannot be used on it")
+        }
+        try await apply(model, key: key, change)
+    }
 }

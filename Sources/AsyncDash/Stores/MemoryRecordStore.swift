@@ -7,8 +7,24 @@ public actor MemoryRecordStore: RecordStore {
 
     private var tables: [String: [String: Row]] = [:]
     private var nextSequence = 0
+    private let outbox: MemoryOutboxStore?
 
-    public init() {}
+    /// - Parameter outbox: Where ``apply(_:key:_:outbox:)`` appends outbox messages (the same
+    ///   store set's outbox role).
+    public init(outbox: MemoryOutboxStore? = nil) {
+        self.outbox = outbox
+    }
+
+    /// Applies `change`, then appends `messages` to the outbox (in memory a crash between the two
+    /// loses both anyway).
+    public func apply(_ model: RecordModel, key: String, _ change: RecordChange, outbox messages: [OutboxMessage]) async throws {
+        guard !messages.isEmpty else { return try await apply(model, key: key, change) }
+        guard let outbox else {
+            throw AsyncDashError(.invalidArgument, value: "outbox", message: "this MemoryRecordStore has no outbox; make it with MemoryRecordStore(outbox:)")
+        }
+        try await apply(model, key: key, change)
+        try await outbox.append(messages)
+    }
 
     public func prepare(_ model: RecordModel) async throws {
         if tables[model.table] == nil { tables[model.table] = [:] }

@@ -30,6 +30,12 @@ public protocol RecordStore: Sendable {
     /// (through `upsert`) is provided; override it when the store can do it in one statement.
     func apply(_ model: RecordModel, key: String, _ change: RecordChange) async throws
 
+    /// Applies `change` like ``apply(_:key:_:)`` and appends `messages` to the store's outbox in
+    /// the same transaction: both are written, or neither (what makes a durable observer's event
+    /// survive a crash between the two). The default implementation handles no messages and
+    /// throws for any: a store keeping an outbox overrides it.
+    func apply(_ model: RecordModel, key: String, _ change: RecordChange, outbox messages: [OutboxMessage]) async throws
+
     /// The record whose key column is `key`, or `nil`.
     func fetch(_ model: RecordModel, key: String) async throws -> Record?
 

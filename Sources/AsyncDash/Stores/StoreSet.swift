@@ -1,5 +1,6 @@
 /// Every role one store driver provides from one URL (DESIGN §6): dashboard records, coordination
-/// (locks, progress, the active set, dead letters), the durable task queue, and the audit log.
+/// (locks, progress, the active set, dead letters), the durable task queue, the audit log, and the
+/// outbox of durable observers.
 ///
 /// Code outside a driver holds these roles, never a concrete store type: the command line, the
 /// dashboard and the workers work the same on every driver.
@@ -17,19 +18,25 @@ public struct StoreSet: Sendable {
     public var queue: any DurableQueueStore
     /// Who took which action on a task.
     public var audit: any AuditLog
+    /// Events for durable observers, until delivered.
+    public var outbox: any OutboxStore
 
-    public init(records: any RecordStore, coordination: any CoordinationStore, queue: any DurableQueueStore, audit: any AuditLog) {
+    public init(
+        records: any RecordStore, coordination: any CoordinationStore, queue: any DurableQueueStore, audit: any AuditLog, outbox: any OutboxStore
+    ) {
         self.records = records
         self.coordination = coordination
         self.queue = queue
         self.audit = audit
+        self.outbox = outbox
     }
 
     /// Fresh memory stores for every role (single process; nothing survives the process).
     public static func memory(clock: any AsyncDashClock = SystemClock()) -> StoreSet {
         let coordination = MemoryCoordinationStore(clock: clock)
+        let outbox = MemoryOutboxStore(clock: clock)
         return StoreSet(
-            records: MemoryRecordStore(), coordination: coordination,
-            queue: MemoryQueueStore(clock: clock, locks: coordination), audit: coordination)
+            records: MemoryRecordStore(outbox: outbox), coordination: coordination,
+            queue: MemoryQueueStore(clock: clock, locks: coordination), audit: coordination, outbox: outbox)
     }
 }

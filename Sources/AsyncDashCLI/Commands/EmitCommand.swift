@@ -70,13 +70,20 @@ struct EmitCommand: AsyncParsableCommand {
             // updateProgress semantics: the progress entry first, then the event.
             try await stores.coordination.setProgress(payload, for: lifecycleEvent.taskName, ttl: manager.settings.progressTTL)
         }
-        let failures: [ObserverChain.Failure]
         do {
-            failures = try await manager.emitOrThrow(lifecycleEvent)
+            try await manager.emitOrThrow(lifecycleEvent)
         } catch {
             throw CLIError.failure("\(manager.name) could not record the \(lifecycleEvent.kind) event of task '\(lifecycleEvent.taskName)': \(error)")
         }
-        for failure in failures { Output.warning("\(failure) (the event was recorded)") }
+        // This process ends now: let the best-effort observers (log…) handle the event first.
+        // Durable ones are in the outbox, delivered by any serve or worker on the store.
+        if !(await manager.flushObservers(timeout: Self.observerGrace)) {
+            Output.warning("a best-effort observer did not finish within \(Self.observerGrace); the event was recorded")
+        }
+        let counts = await manager.diagnostics.snapshot
+        for (observer, count) in counts.observerFailures.sorted(by: { $0.key < $1.key }) {
+            Output.warning("observer '\(observer)' failed \(count == 1 ? "once" : "\(count) times") (logged above); the event was recorded")
+        }
         guard json else { return }
         if let tracking = manager as? ModelTrackingAsyncManager, let record = try await tracking.record(for: lifecycleEvent.taskName) {
             Output.line(RecordRendering.json(record, model: tracking.recordModel).prettyJSONText)
@@ -84,6 +91,9 @@ struct EmitCommand: AsyncParsableCommand {
             Output.line(lifecycleEvent.json.prettyJSONText)
         }
     }
+
+    /// How long `emit` waits for best-effort observers before it exits.
+    static let observerGrace: Duration = .seconds(10)
 
     /// The event the options describe; every bad value is a usage error naming the option.
     func makeEvent() throws(CLIError) -> LifecycleEvent {

@@ -2,6 +2,7 @@ import AsyncDash
 import AsyncDashWeb
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// What every command starts from: the registry, the resolved config, a logger; opens stores and
 /// builds managers.
@@ -78,6 +79,24 @@ public struct CLIRuntime: Sendable {
         } catch let error as FieldMapError {
             throw CLIError.usage("manager '\(name ?? resolved.defaultManager.name)': \(error)")
         }
+    }
+
+    /// The outbox dispatcher of this process: the durable observers of `manager` and of every
+    /// `MANAGERS` entry that has any, so an event emitted through any of them (by any process on
+    /// the store) is delivered.
+    public func outboxDispatcher(for manager: AsyncManager, stores: StoreSet) async throws -> OutboxDispatcher {
+        var managers = [manager]
+        for (name, declared) in resolved.managers.sorted(by: { $0.key < $1.key })
+        where name != manager.name && declared.observers.contains(where: \.delivery.isDurable) {
+            managers.append(try await self.manager(named: name, stores: stores, prepare: false))
+        }
+        return OutboxDispatcher(managers: managers)
+    }
+
+    /// A service delivering the outbox until graceful shutdown (see ``outboxDispatcher(for:stores:)``).
+    func outboxService(for manager: AsyncManager, stores: StoreSet) async throws -> any Service {
+        let dispatcher = try await outboxDispatcher(for: manager, stores: stores)
+        return LoopService { Task { await dispatcher.run() } }
     }
 
     /// Builds manager `name` and requires it to keep dashboard records.

@@ -69,7 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
             workers = InProcessQueueService(queue: inProcess, manager: manager, grace: grace, onStart: ready)
         }
         let logger = runtime.logger
-        var services: [any Service] = [workers, LoopService { ScheduledCleanup.start(manager: manager, queue: queue, logger: logger) }]
+        var services: [any Service] = [
+            workers, LoopService { ScheduledCleanup.start(manager: manager, queue: queue, logger: logger) },
+            try await runtime.outboxService(for: manager, stores: stores),
+        ]
         if demo { services.append(LoopService { DemoLauncher.start(manager: manager, queue: queue, logger: logger) }) }
         if !noDashboard {
             services.append(try await dashboardService(runtime: runtime, manager: manager, stores: stores, queue: queue, metrics: metrics))

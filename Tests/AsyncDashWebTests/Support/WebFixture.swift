@@ -58,6 +58,7 @@ struct WebFixture: Sendable {
     func launchAndFinish(_ name: String, count: Int = 3) async throws {
         try await manager.launchAsyncTask("sample.tasks.update_items", args: ["count": .int(count), "delay_ms": 5], taskName: name, queue: queue)
         #expect(await queue.waitUntilIdle(timeout: .seconds(30)))
+        await manager.flushObservers()   // the metrics observer counts off the emitting path
     }
 
     /// Six tasks in every state but cancelled:

@@ -1,0 +1,70 @@
+/// How an observer receives events — never inline: a task body, a launch or a worker's heartbeat
+/// never waits for an observer (DESIGN §9).
+///
+/// - ``bestEffort(buffer:)``: a bounded in-memory buffer in the process that emitted the event,
+///   delivered in order by one delivery task. When the buffer is full the oldest undelivered event
+///   is shed, counted (``ManagerDiagnostics/Counts/observerShed``) and logged. For logs and metrics.
+/// - ``durable(maxAttempts:retryBase:)``: an outbox row written in the same transaction as the
+///   record write; any `serve` or `worker` process on the store delivers it (``OutboxDispatcher``),
+///   also after a crash or a restart, retrying with exponential backoff and dead-lettering it
+///   after `maxAttempts` failures. Delivery is at least once and in order per observer.
+///
+/// In config: `durable: true` (and `max_attempts: N`), or `buffer: N`.
+public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
+    enum Kind: Sendable, Hashable {
+        case bestEffort(buffer: Int)
+        case durable(maxAttempts: Int, retryBase: Duration)
+    }
+
+    let kind: Kind
+
+    /// Events a best-effort observer may have waiting (default).
+    public static let defaultBuffer = 1024
+    public static let bufferRange = 1...100_000
+    /// Tries of a durable observer's event before it is dead-lettered (default).
+    public static let defaultMaxAttempts = 8
+    public static let maxAttemptsRange = 1...100
+
+    /// A bounded buffer of `buffer` events in this process (clamped to ``bufferRange``).
+    public static func bestEffort(buffer: Int = defaultBuffer) -> ObserverDelivery {
+        ObserverDelivery(kind: .bestEffort(buffer: min(max(buffer, bufferRange.lowerBound), bufferRange.upperBound)))
+    }
+
+    /// The store's outbox; a failed delivery is retried after `retryBase`, doubling up to 5
+    /// minutes, and dead-lettered after `maxAttempts` tries (clamped to ``maxAttemptsRange``).
+    public static func durable(maxAttempts: Int = defaultMaxAttempts, retryBase: Duration = .seconds(1)) -> ObserverDelivery {
+        ObserverDelivery(kind: .durable(
+            maxAttempts: min(max(maxAttempts, maxAttemptsRange.lowerBound), maxAttemptsRange.upperBound), retryBase: max(retryBase, .milliseconds(1))))
+    }
+
+    public var isDurable: Bool {
+        if case .durable = kind { return true }
+        return false
+    }
+
+    /// The buffer size of a best-effort delivery.
+    public var buffer: Int? {
+        if case .bestEffort(let buffer) = kind { return buffer }
+        return nil
+    }
+
+    /// The tries of a durable delivery.
+    public var maxAttempts: Int? {
+        if case .durable(let attempts, _) = kind { return attempts }
+        return nil
+    }
+
+    /// How long a durable delivery waits after its `attempt`-th failure: `retryBase · 2^(attempt−1)`, at most 5 minutes.
+    public func retryDelay(afterAttempt attempt: Int) -> Duration {
+        guard case .durable(_, let base) = kind else { return .zero }
+        let factor = 1 << min(max(attempt - 1, 0), 20)
+        return min(base * factor, .seconds(300))
+    }
+
+    public var description: String {
+        switch kind {
+        case .bestEffort(let buffer): "best-effort (buffer \(buffer))"
+        case .durable(let attempts, _): "durable (outbox, \(attempts) attempts)"
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The delivery of one best-effort observer: a bounded buffer and at most one delivery task,
+/// which hands the events to the observer in order and ends when the buffer is empty.
+final class ObserverMailbox: Sendable {
+    private struct State {
+        var buffer: [LifecycleEvent] = []
+        var delivering = false
+        var waiters: [UUID: CheckedContinuation<Bool, Never>] = [:]
+    }
+
+    let registration: ObserverRegistration
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(_ registration: ObserverRegistration) {
+        self.registration = registration
+        self.capacity = registration.delivery.buffer ?? ObserverDelivery.defaultBuffer
+    }
+
+    /// Queues `event`; returns the event shed to make room, if the buffer was full. Never waits.
+    func push(_ event: LifecycleEvent, logger: Logger, diagnostics: ManagerDiagnostics) -> LifecycleEvent? {
+        let (shed, start) = state.withLock { state -> (LifecycleEvent?, Bool) in
+            var shed: LifecycleEvent?
+            if state.buffer.count >= capacity { shed = state.buffer.removeFirst() }
+            state.buffer.append(event)
+            guard !state.delivering else { return (shed, false) }
+            state.delivering = true
+            return (shed, true)
+        }
+        if start {
+            Task { await self.deliverAll(logger: logger, diagnostics: diagnostics) }
+        }
+        return shed
+    }
+
+    private func deliverAll(logger: Logger, diagnostics: ManagerDiagnostics) async {
+        while true {
+            let next = state.withLock { state -> LifecycleEvent? in
+                guard !state.buffer.isEmpty else {
+                    state.delivering = false
+                    return nil
+                }
+                return state.buffer.removeFirst()
+            }
+            guard let next else { break }
+            _ = await ObserverChain.deliver(registration, next, logger: logger, diagnostics: diagnostics)
+        }
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            guard !state.delivering && state.buffer.isEmpty else { return [] }
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    /// Suspends until the buffer is empty and nothing is being delivered, or `timeout` passed.
+    func waitIdle(timeout: Duration) async -> Bool {
+        let id = UUID()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let idle = state.withLock { state -> Bool in
+                if !state.delivering && state.buffer.isEmpty { return true }
+                state.waiters[id] = continuation
+                return false
+            }
+            if idle {
+                continuation.resume(returning: true)
+                return
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
+                waiter?.resume(returning: false)
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+
+/// Delivers the outbox to durable observers: one ordered delivery loop per consumer
+/// (`"<manager>/<observer>"`), claiming with a lease so that processes sharing a store take
+/// turns, retrying a failure with the observer's backoff and dead-lettering an event after its
+/// attempts. `serve` and `worker` run one over the managers they build, so an event emitted by
+/// any process — a short-lived `asyncdash emit`, a crashed worker — is delivered later.
+///
+/// ```swift
+/// let dispatcher = OutboxDispatcher(managers: [manager], owner: "worker-1")
+/// let loops = Task { await dispatcher.run() }     // until cancelled
+/// …
+/// _ = try await dispatcher.deliverDue()           // or one pass, for tests and tools
+/// ```
+public struct OutboxDispatcher: Sendable {
+    /// One durable observer of one manager.
+    public struct Consumer: Sendable {
+        public var consumer: String
+        public var registration: ObserverRegistration
+        public var outbox: any OutboxStore
+        public var clock: any AsyncDashClock
+        public var logger: Logger
+        public var diagnostics: ManagerDiagnostics
+        /// Signalled when this process appends to the outbox for the manager.
+        public var wakeup: Wakeup
+    }
+
+    public let consumers: [Consumer]
+    /// Who holds the leases (unique per process).
+    public let owner: String
+    /// How long a claim lasts: past it, another process may deliver the entries again (delivery is at least once).
+    public let leaseTTL: Duration
+    /// How often each loop looks at the outbox when nothing woke it (other processes' events).
+    public let pollInterval: Duration
+
+    /// - Parameters:
+    ///   - managers: The managers whose durable observers this process delivers for.
+    ///   - owner: A name unique to this process (default: host, pid and a random suffix).
+    public init(
+        managers: [AsyncManager], owner: String = OutboxDispatcher.processOwner(), leaseTTL: Duration = .seconds(60),
+        pollInterval: Duration = .seconds(1)
+    ) {
+        var consumers: [Consumer] = []
+        for manager in managers {
+            for registration in manager.context.observers.registrations where registration.delivery.isDurable {
+                consumers.append(Consumer(
+                    consumer: registration.consumer(manager: manager.name), registration: registration, outbox: manager.stores.outbox,
+                    clock: manager.context.clock, logger: manager.logger, diagnostics: manager.diagnostics, wakeup: manager.outboxWakeup))
+            }
+        }
+        self.consumers = consumers
+        self.owner = owner
+        self.leaseTTL = leaseTTL
+        self.pollInterval = pollInterval
+    }
+
+    /// `host:pid:random`.
+    public static func processOwner() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+    }
+
+    /// Runs every consumer's loop until the task is cancelled.
+    public func run() async {
+        guard !consumers.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for consumer in consumers {
+                group.addTask {
+                    while !Task.isCancelled {
+                        let delivered: Int
+                        do {
+                            delivered = try await deliver(consumer)
+                        } catch {
+                            consumer.logger.error("outbox delivery failed; retrying", metadata: ["consumer": "\(consumer.consumer)", "error": "\(error)"])
+                            delivered = 0
+                        }
+                        // Woken by this process's own emissions, else after the poll interval (other processes').
+                        if delivered == 0 { await consumer.wakeup.wait(timeout: pollInterval) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One pass over every consumer: delivers what is due; returns how many were delivered.
+    @discardableResult
+    public func deliverDue() async throws -> Int {
+        var total = 0
+        for consumer in consumers { total += try await deliver(consumer) }
+        return total
+    }
+
+    /// Claims and delivers `consumer`'s due entries in order, stopping at the first failure
+    /// (later entries wait for it: ordered delivery). Returns how many were delivered.
+    func deliver(_ consumer: Consumer) async throws -> Int {
+        let batch = try await consumer.outbox.claim(consumer: consumer.consumer, owner: owner, limit: 32, leaseTTL: leaseTTL)
+        var delivered = 0
+        for (index, entry) in batch.enumerated() {
+            guard let event = LifecycleEvent(json: entry.message.event) else {
+                try await consumer.outbox.markFailed(entry.id, owner: owner, error: "the stored event is not a lifecycle event", retryAt: nil)
+                await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
+                continue
+            }
+            if let failure = await ObserverChain.deliver(consumer.registration, event, logger: consumer.logger, diagnostics: consumer.diagnostics) {
+                let attempt = entry.attempts + 1
+                let maxAttempts = consumer.registration.delivery.maxAttempts ?? 1
+                let retryAt = attempt >= maxAttempts
+                    ? nil : consumer.clock.now().addingTimeInterval(consumer.registration.delivery.retryDelay(afterAttempt: attempt).timeInterval)
+                try await consumer.outbox.markFailed(entry.id, owner: owner, error: "\(failure)", retryAt: retryAt)
+                if retryAt == nil {
+                    await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
+                    consumer.logger.error(
+                        "durable observer gave up on an event; it stays in the outbox as dead",
+                        metadata: ["consumer": "\(consumer.consumer)", "task": "\(event.taskName)", "event": "\(event.kind)", "attempts": "\(attempt)"])
+                    continue
+                }
+                try await consumer.outbox.release(batch[(index + 1)...].map(\.id), owner: owner)
+                return delivered
+            }
+            try await consumer.outbox.markDelivered([entry.id], owner: owner)
+            delivered += 1
+        }
+        return delivered
+    }
+}

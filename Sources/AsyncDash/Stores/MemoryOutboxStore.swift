@@ -1,0 +1,90 @@
+import Foundation
+
+/// The reference ``OutboxStore``: entries in an actor, timed by the store's clock. Nothing
+/// outlives the process, so durable observers on a memory store survive observer failures but
+/// not a crash.
+public actor MemoryOutboxStore: OutboxStore {
+    private struct Lease {
+        var owner: String
+        var until: Date
+    }
+
+    private let clock: any AsyncDashClock
+    private var rows: [Int64: OutboxEntry] = [:]
+    private var leases: [Int64: Lease] = [:]
+    private var nextID: Int64 = 0
+
+    public init(clock: any AsyncDashClock = SystemClock()) {
+        self.clock = clock
+    }
+
+    public func append(_ messages: [OutboxMessage]) async throws {
+        let now = clock.now()
+        for message in messages {
+            nextID += 1
+            rows[nextID] = OutboxEntry(
+                id: nextID, message: message, state: .pending, attempts: 0, lastError: nil, nextAttemptAt: now, deliveredAt: nil)
+        }
+    }
+
+    public func claim(consumer: String, owner: String, limit: Int, leaseTTL: Duration) async throws -> [OutboxEntry] {
+        let now = clock.now()
+        let mine = rows.values.filter { $0.message.consumer == consumer && $0.state == .pending }
+        let leasedByOthers = mine.contains { entry in leases[entry.id].map { $0.owner != owner && $0.until > now } ?? false }
+        guard !leasedByOthers, limit > 0 else { return [] }
+        let due = mine.sorted { $0.id < $1.id }.prefix { $0.nextAttemptAt <= now }.prefix(limit)
+        let until = now.addingTimeInterval(leaseTTL.timeInterval)
+        for entry in due { leases[entry.id] = Lease(owner: owner, until: until) }
+        return Array(due)
+    }
+
+    public func markDelivered(_ ids: [Int64], owner: String) async throws {
+        let now = clock.now()
+        for id in ids where leases[id]?.owner == owner && rows[id]?.state == .pending {
+            rows[id]?.state = .delivered
+            rows[id]?.attempts += 1
+            rows[id]?.deliveredAt = now
+            leases[id] = nil
+        }
+    }
+
+    public func markFailed(_ id: Int64, owner: String, error: String, retryAt: Date?) async throws {
+        guard leases[id]?.owner == owner, rows[id]?.state == .pending else { return }
+        rows[id]?.attempts += 1
+        rows[id]?.lastError = error
+        if let retryAt {
+            rows[id]?.nextAttemptAt = retryAt
+        } else {
+            rows[id]?.state = .dead
+        }
+        leases[id] = nil
+    }
+
+    public func release(_ ids: [Int64], owner: String) async throws {
+        for id in ids where leases[id]?.owner == owner { leases[id] = nil }
+    }
+
+    public func entries(consumer: String?, states: Set<OutboxState>, limit: Int) async throws -> [OutboxEntry] {
+        Array(
+            rows.values
+                .filter { (consumer == nil || $0.message.consumer == consumer) && (states.isEmpty || states.contains($0.state)) }
+                .sorted { $0.id < $1.id }
+                .prefix(max(0, limit)))
+    }
+
+    @discardableResult
+    public func retryDead(_ id: Int64) async throws -> Bool {
+        guard rows[id]?.state == .dead else { return false }
+        rows[id]?.state = .pending
+        rows[id]?.attempts = 0
+        rows[id]?.nextAttemptAt = clock.now()
+        return true
+    }
+
+    @discardableResult
+    public func pruneDelivered(before date: Date) async throws -> Int {
+        let old = rows.values.filter { $0.state == .delivered && ($0.deliveredAt ?? .distantFuture) < date }.map(\.id)
+        for id in old { rows[id] = nil }
+        return old.count
+    }
+}

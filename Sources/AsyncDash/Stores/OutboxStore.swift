@@ -1,0 +1,99 @@
+import Foundation
+
+/// One event waiting for one durable observer (a row of the outbox).
+public struct OutboxMessage: Sendable, Hashable {
+    /// Who receives it: `"<manager>/<observer>"` (``ObserverRegistration/consumer(manager:)``).
+    public var consumer: String
+    /// The event (``LifecycleEvent/json``).
+    public var event: JSONValue
+    public var createdAt: Date
+
+    public init(consumer: String, event: JSONValue, createdAt: Date) {
+        self.consumer = consumer
+        self.event = event
+        self.createdAt = createdAt
+    }
+}
+
+/// Where an outbox entry stands.
+public enum OutboxState: String, Sendable, Hashable, CaseIterable {
+    /// Waiting for delivery (first try, or a retry after `nextAttemptAt`).
+    case pending
+    /// Delivered; kept for a while as history.
+    case delivered
+    /// Given up after its attempts: kept for an operator to retry or discard.
+    case dead
+}
+
+/// One outbox entry with its delivery state: what a dispatcher claims and an operator inspects.
+public struct OutboxEntry: Sendable, Hashable {
+    /// Increasing in append order (per store).
+    public var id: Int64
+    public var message: OutboxMessage
+    public var state: OutboxState
+    /// Deliveries tried so far.
+    public var attempts: Int
+    public var lastError: String?
+    /// Not to be tried before this time (a retry's backoff).
+    public var nextAttemptAt: Date
+    public var deliveredAt: Date?
+
+    public init(
+        id: Int64, message: OutboxMessage, state: OutboxState, attempts: Int, lastError: String?, nextAttemptAt: Date, deliveredAt: Date?
+    ) {
+        self.id = id
+        self.message = message
+        self.state = state
+        self.attempts = attempts
+        self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
+        self.deliveredAt = deliveredAt
+    }
+}
+
+/// The outbox role of a store driver: events for durable observers, kept until each is delivered
+/// (or dead-lettered), so they survive a crash and any process on the store can deliver them.
+///
+/// Delivery is ordered per consumer: ``claim(consumer:owner:limit:leaseTTL:)`` hands out the
+/// consumer's oldest pending entries, and none while another owner holds an unexpired lease on
+/// that consumer's entries, so two processes never deliver one consumer's events out of order.
+/// Entries are appended together with the record write that caused them
+/// (``RecordStore/apply(_:key:_:outbox:)``), or alone with ``append(_:)``.
+///
+/// Implementations: ``MemoryOutboxStore`` (the reference), `SQLiteStore` in `AsyncDashSQLite`.
+///
+/// ```swift
+/// try await outbox.append([OutboxMessage(consumer: "app/myapp.observers.journal", event: event.json, createdAt: Date())])
+/// let batch = try await outbox.claim(consumer: "app/myapp.observers.journal", owner: "p1", limit: 10, leaseTTL: .seconds(30))
+/// try await outbox.markDelivered(batch.map(\.id), owner: "p1")
+/// ```
+public protocol OutboxStore: Sendable {
+    /// Appends `messages`, pending from now; durable when this returns.
+    func append(_ messages: [OutboxMessage]) async throws
+
+    /// Leases up to `limit` of `consumer`'s oldest pending entries whose time has come, for
+    /// `owner`, in id order — or none while another owner's lease on this consumer is unexpired.
+    func claim(consumer: String, owner: String, limit: Int, leaseTTL: Duration) async throws -> [OutboxEntry]
+
+    /// Marks entries `owner` leased as delivered.
+    func markDelivered(_ ids: [Int64], owner: String) async throws
+
+    /// Records a failed delivery of an entry `owner` leased: pending again from `retryAt`, or
+    /// dead when `retryAt` is `nil`. Attempts count up by one either way.
+    func markFailed(_ id: Int64, owner: String, error: String, retryAt: Date?) async throws
+
+    /// Gives back entries `owner` leased without trying them (still pending, attempts unchanged).
+    func release(_ ids: [Int64], owner: String) async throws
+
+    /// Entries in `states` (all when empty), of `consumer` (all when `nil`), oldest first, at most `limit`.
+    func entries(consumer: String?, states: Set<OutboxState>, limit: Int) async throws -> [OutboxEntry]
+
+    /// Puts a dead entry back to pending, due now, its attempts reset (an operator's retry).
+    /// Returns whether there was such an entry.
+    @discardableResult
+    func retryDead(_ id: Int64) async throws -> Bool
+
+    /// Removes delivered entries delivered before `date`; returns how many.
+    @discardableResult
+    func pruneDelivered(before date: Date) async throws -> Int
+}

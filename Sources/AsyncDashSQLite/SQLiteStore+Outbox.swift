@@ -1,0 +1,139 @@
+import AsyncDash
+import Foundation
+import GRDB
+
+/// The ``OutboxStore`` of a SQLite store: table `asyncdash_outbox`. Each change is one immediate
+/// transaction (the store's group commit), so processes on one file never deliver one consumer's
+/// events out of order.
+extension SQLiteStore: OutboxStore {
+    typealias O = SQLiteSchema
+
+    public func append(_ messages: [OutboxMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await write(savepoint: messages.count > 1) { [clock] db in
+            try Self.insert(messages, now: clock.now(), db)
+        }
+    }
+
+    /// Applies `change` and appends `messages` in one transaction.
+    public func apply(_ model: RecordModel, key: String, _ change: RecordChange, outbox messages: [OutboxMessage]) async throws {
+        guard !messages.isEmpty else { return try await apply(model, key: key, change) }
+        let (sql, values) = try applyStatement(for: change, model: model, key: key)
+        try await write(savepoint: true) { [clock] db in
+            let insert = try SQLiteRawStatement(db, sql)
+            defer { insert.reset() }
+            for (offset, value) in values.enumerated() { insert.bind(value, at: Int32(offset + 1)) }
+            try insert.execute()
+            try Self.insert(messages, now: clock.now(), db)
+        }
+    }
+
+    static func insert(_ messages: [OutboxMessage], now: Date, _ db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO \(O.outbox) (consumer, event, created_at, next_attempt_at) VALUES (?, ?, ?, ?)")
+        for message in messages {
+            try statement.execute(arguments: [message.consumer, message.event.jsonText, message.createdAt.timeIntervalSince1970, now.timeIntervalSince1970])
+        }
+    }
+
+    public func claim(consumer: String, owner: String, limit: Int, leaseTTL: Duration) async throws -> [OutboxEntry] {
+        guard limit > 0 else { return [] }
+        let ttl = leaseTTL.timeInterval
+        return try await write(savepoint: true) { [clock] db in
+            let now = clock.now().timeIntervalSince1970
+            let busy = try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM \(O.outbox) WHERE consumer = ? AND state = 'pending' AND lease_owner IS NOT NULL AND lease_owner != ? AND lease_until > ?)",
+                arguments: [consumer, owner, now]) ?? false
+            guard !busy else { return [] }
+            // Oldest first, stopping at the first row whose retry time has not come (ordered delivery).
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM \(O.outbox) WHERE consumer = ? AND state = 'pending' ORDER BY id LIMIT ?", arguments: [consumer, limit])
+            let due = rows.prefix { ($0["next_attempt_at"] as Double) <= now }
+            let take = try db.cachedStatement(sql: "UPDATE \(O.outbox) SET lease_owner = ?, lease_until = ? WHERE id = ?")
+            for row in due { try take.execute(arguments: [owner, now + ttl, row["id"] as Int64]) }
+            return due.map(Self.entry(from:))
+        }
+    }
+
+    public func markDelivered(_ ids: [Int64], owner: String) async throws {
+        guard !ids.isEmpty else { return }
+        let list = JSONValue.array(ids.map { .int(Int($0)) }).jsonText
+        try await write(savepoint: false) { [clock] db in
+            try db.execute(
+                sql: """
+                    UPDATE \(O.outbox) SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, lease_owner = NULL, lease_until = NULL
+                    WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND state = 'pending'
+                    """,
+                arguments: [clock.now().timeIntervalSince1970, list, owner])
+        }
+    }
+
+    public func markFailed(_ id: Int64, owner: String, error: String, retryAt: Date?) async throws {
+        try await write(savepoint: false) { db in
+            try db.execute(
+                sql: """
+                    UPDATE \(O.outbox) SET attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL,
+                        state = CASE WHEN ? IS NULL THEN 'dead' ELSE 'pending' END, next_attempt_at = coalesce(?, next_attempt_at)
+                    WHERE id = ? AND lease_owner = ? AND state = 'pending'
+                    """,
+                arguments: [error, retryAt?.timeIntervalSince1970, retryAt?.timeIntervalSince1970, id, owner])
+        }
+    }
+
+    public func release(_ ids: [Int64], owner: String) async throws {
+        guard !ids.isEmpty else { return }
+        let list = JSONValue.array(ids.map { .int(Int($0)) }).jsonText
+        try await write(savepoint: false) { db in
+            try db.execute(
+                sql: "UPDATE \(O.outbox) SET lease_owner = NULL, lease_until = NULL WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ?",
+                arguments: [list, owner])
+        }
+    }
+
+    public func entries(consumer: String?, states: Set<OutboxState>, limit: Int) async throws -> [OutboxEntry] {
+        let stateList = JSONValue.array(states.map { .string($0.rawValue) }).jsonText
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM \(O.outbox)
+                    WHERE (? IS NULL OR consumer = ?) AND (? OR state IN (SELECT value FROM json_each(?)))
+                    ORDER BY id LIMIT ?
+                    """,
+                arguments: [consumer, consumer, states.isEmpty, stateList, max(0, limit)]
+            ).map(Self.entry(from:))
+        }
+    }
+
+    @discardableResult
+    public func retryDead(_ id: Int64) async throws -> Bool {
+        try await write(savepoint: false) { [clock] db in
+            try db.execute(
+                sql: "UPDATE \(O.outbox) SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state = 'dead'",
+                arguments: [clock.now().timeIntervalSince1970, id])
+            return db.changesCount > 0
+        }
+    }
+
+    @discardableResult
+    public func pruneDelivered(before date: Date) async throws -> Int {
+        try await write(savepoint: false) { db in
+            try db.execute(sql: "DELETE FROM \(O.outbox) WHERE state = 'delivered' AND delivered_at < ?", arguments: [date.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    static func entry(from row: Row) -> OutboxEntry {
+        let event: String = row["event"]
+        return OutboxEntry(
+            id: row["id"],
+            message: OutboxMessage(
+                consumer: row["consumer"], event: SQLiteRecordCodec.parseJSON(event), createdAt: Date(timeIntervalSince1970: row["created_at"])),
+            state: OutboxState(rawValue: row["state"]) ?? .pending,
+            attempts: row["attempts"],
+            lastError: row["last_error"],
+            nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
+            deliveredAt: (row["delivered_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+}
