@@ -35,6 +35,11 @@ struct BenchLifecycleCommand: AsyncParsableCommand {
         let observerFailures = counts.observerFailures.values.reduce(0, +)
         let events = n * Self.eventsPerTask
         Output.line("elapsed \(BenchRunner.seconds(elapsed)) s")
+        let shed = counts.observerShed.values.reduce(0, +)
+        if !counts.observerShed.isEmpty || manager.context.observers.registrations.contains(where: \.delivery.isDurable) {
+            let durable = try await stores.outbox.entries(consumer: nil, states: [.pending], limit: Int.max).count
+            Output.line("observers: \(shed) events shed from best-effort buffers, \(durable) waiting in the outbox for durable ones")
+        }
         Output.line("lifecycle_events_per_s=\(BenchRunner.rate(events, elapsed)) tasks_per_s=\(BenchRunner.rate(n, elapsed)) n=\(n)")
         let failures = storeFailures + counts.hookFailures + observerFailures
         if failures > 0 {

@@ -24,6 +24,7 @@ struct QueueWorkerTests {
         #expect(done)
         await worker.stop()
         for name in names {
+            await node.manager.flushObservers()
             let record = try await node.manager.requireRecord(name)
             #expect(record["status"] == .text("success"))
             #expect(record["cleaned_up"] == .bool(true))
@@ -48,6 +49,7 @@ struct QueueWorkerTests {
         }
         #expect(done)
         for worker in workers { await worker.stop() }
+        await nodeA.manager.flushObservers(); await nodeB.manager.flushObservers()
         let completions = (nodeA.recorder.events + nodeB.recorder.events).filter { $0.kind == .complete }.map(\.taskName)
         #expect(completions.count == 100)
         #expect(Set(completions).count == 100)
@@ -96,6 +98,7 @@ struct QueueWorkerTests {
         #expect(record["status"] == .text("success"))
         #expect(record["message"] == .text("Task completed (recovered after worker lost)"))
         #expect(record["cleaned_up"] == .bool(true))
+        await nodeB.manager.flushObservers()
         let recovery = nodeB.recorder.events.first { $0.kind == .progress && $0.taskName == lost }
         #expect(recovery?.message == "Recovered after worker lost (attempt 2 of 2)")
         #expect(recovery?.extra["lost_worker"] == "A")

@@ -2,7 +2,8 @@ import Logging
 
 extension Registry {
     /// The built-ins of the core module: `asyncdash.AsyncManager`, `asyncdash.ModelTrackingAsyncManager`,
-    /// `asyncdash.observers.log`, `asyncdash.formatters.{user,affected,payload}`, and the `memory:` store.
+    /// `asyncdash.observers.log`, `asyncdash.observers.jsonl`, `asyncdash.formatters.{user,affected,payload}`,
+    /// and the `memory:` store.
     public static var standard: Registry {
         var registry = Registry()
         registry.register(from: "built-in") { registry in registry.registerCoreBuiltins() }
@@ -25,6 +26,12 @@ extension Registry {
             // otherwise the runtime's logger is used.
             let logger = options.values["label"] == nil ? options.logger : Logger(label: try options.string("label"))
             return LogObserver(logger: logger, level: level)
+        }
+        register(observer: "asyncdash.observers.jsonl") { options in
+            try options.allowOnly(["path"])
+            let path = try options.string("path")
+            guard !path.isEmpty else { throw OptionError(key: "path", message: "option 'path' must name a file, e.g. .asyncdash/events.jsonl") }
+            return JSONLinesObserver(path: path)
         }
         register(formatter: FormatterSlot.user.builtinName) { options in
             try options.allowOnly(["anonymous", "username_keys"])

@@ -39,6 +39,9 @@ public actor QueueWorker {
     private var cancelRequested: Set<String> = []
     private var claiming = false
     private var loop: Task<Void, Never>?
+    /// The reclaim round in flight, if any: it runs beside the loop, so recovery work (records,
+    /// events) never delays a heartbeat.
+    private var reclaiming: Task<Void, Never>?
     private var nextHeartbeat = Date.distantPast
     private var nextReclaim = Date.distantPast
 
@@ -96,6 +99,7 @@ public actor QueueWorker {
         loop?.cancel()
         state = .stopped
         await loop?.value
+        await reclaiming?.value
     }
 
     /// Stops at once as a killed process would: no more claims, heartbeats or queue updates. Jobs
@@ -104,6 +108,7 @@ public actor QueueWorker {
     public func abandon() {
         state = .stopped
         loop?.cancel()
+        reclaiming?.cancel()
     }
 
     /// The tasks whose jobs this worker is running.
@@ -126,11 +131,18 @@ public actor QueueWorker {
             nextHeartbeat = now.addingTimeInterval(timing.heartbeatInterval.timeInterval)
             await heartbeat()
         }
-        if now >= nextReclaim, state == .running {
+        if now >= nextReclaim, state == .running, reclaiming == nil {
             nextReclaim = now.addingTimeInterval(timing.reclaimInterval.timeInterval)
-            await reclaim()
+            reclaiming = Task {
+                await self.reclaim()
+                await self.reclaimFinished()
+            }
         }
         return await fill()
+    }
+
+    private func reclaimFinished() {
+        reclaiming = nil
     }
 
     private func heartbeat() async {
