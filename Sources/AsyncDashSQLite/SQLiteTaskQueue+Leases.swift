@@ -109,21 +109,22 @@ extension SQLiteTaskQueue {
         }
     }
 
-    /// Takes back every running job whose lease ended at or before `now`.
+    /// Takes back every running job whose lease ended at or before `now`, except those `sparing` runs.
     ///
     /// ```swift
     /// for reclaimed in try await queue.reclaimExpiredLeases(now: Date()) { print(reclaimed.job.taskName, reclaimed.action) }
     /// ```
-    public func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob] {
+    public func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
         let time = now.timeIntervalSince1970
         return try await store.write(savepoint: true) { db in
-            let rows = try Row.fetchAll(
+            let all = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT \(Self.jobColumns), lease_owner, cancel_requested FROM \(T.jobs)
                     WHERE state = 'running' AND lease_expires_at <= ? ORDER BY rowid
                     """,
                 arguments: [time])
+            let rows = all.filter { row in !(sparing?.holds(row["task_name"], owner: row["lease_owner"]) ?? false) }
             return try rows.map { row in
                 var job = Self.job(from: row)
                 let lostWorker: String = row["lease_owner"] ?? ""

@@ -3,7 +3,7 @@ import Logging
 
 extension AsyncManager {
     /// Records what a durable queue did with a job whose worker was lost
-    /// (``DurableTaskQueue/reclaimExpiredLeases(now:)``), so no manual step is needed:
+    /// (``DurableTaskQueue/reclaimExpiredLeases(now:sparing:)``), so no manual step is needed:
     /// - requeued: a `progress` event "Recovered after worker lost (attempt n of m)" (status
     ///   pending; `extra` carries `recovered`, `lost_worker`, `attempt`, `max_attempts`); the locks
     ///   stay with the task, which runs again;

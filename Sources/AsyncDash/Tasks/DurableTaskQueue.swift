@@ -2,7 +2,7 @@ import Foundation
 
 /// A queue that outlives its processes: workers claim jobs with a lease, keep the lease by
 /// heartbeating, and a job whose worker stopped heartbeating is taken back
-/// (``reclaimExpiredLeases(now:)``). ``QueueWorker`` drives one.
+/// (``reclaimExpiredLeases(now:sparing:)``). ``QueueWorker`` drives one.
 ///
 /// Every method is atomic with respect to every other caller on the same queue, in this process
 /// or another: two workers never hold the same job. A `workerID` guards every change to a running
@@ -39,8 +39,35 @@ public protocol DurableTaskQueue: TaskQueue {
 
     /// Takes back every running job whose lease ended before `now` (its worker stopped
     /// heartbeating): one with attempts left is queued again as its next attempt and counted as
-    /// recovered; one whose cancel was requested ends cancelled; the others end failed.
-    func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob]
+    /// recovered; one whose cancel was requested ends cancelled; the others end failed. The jobs
+    /// `sparing` names that the worker `sparing.workerID` holds are left alone: a worker never takes
+    /// back a job it is still running, however late its heartbeat.
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob]
+}
+
+extension DurableTaskQueue {
+    /// ``reclaimExpiredLeases(now:sparing:)`` sparing nobody (a tool, or a worker running nothing).
+    public func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob] {
+        try await reclaimExpiredLeases(now: now, sparing: nil)
+    }
+}
+
+/// A worker and the tasks it is running: what ``DurableTaskQueue/reclaimExpiredLeases(now:sparing:)`` leaves alone.
+public struct LeaseHolder: Sendable, Hashable {
+    public var workerID: String
+    /// The tasks it runs; `nil` spares every job it holds (a claim of its own is in flight, so
+    /// it cannot tell yet which jobs it runs).
+    public var taskNames: Set<String>?
+
+    public init(workerID: String, taskNames: Set<String>?) {
+        self.workerID = workerID
+        self.taskNames = taskNames
+    }
+
+    /// Whether this holder is running `taskName` under `owner`.
+    public func holds(_ taskName: String, owner: String?) -> Bool {
+        owner == workerID && (taskNames?.contains(taskName) ?? true)
+    }
 }
 
 /// What ``DurableTaskQueue/heartbeat(workerID:taskNames:leaseTTL:conflictTTL:)`` did.
@@ -59,7 +86,7 @@ public struct LeaseRenewal: Sendable, Hashable {
     }
 }
 
-/// A job ``DurableTaskQueue/reclaimExpiredLeases(now:)`` took back from a lost worker.
+/// A job ``DurableTaskQueue/reclaimExpiredLeases(now:sparing:)`` took back from a lost worker.
 public struct ReclaimedJob: Sendable, Hashable {
     /// What the queue did with it.
     public enum Action: String, Sendable, Hashable {

@@ -65,8 +65,8 @@ struct MemoryDurableTaskQueue: DurableTaskQueue, TaskQueueInspector {
         await state.requeue(taskName: taskName, workerID: workerID, notBefore: notBefore, attempt: attempt)
     }
 
-    func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob] {
-        await state.reclaimExpiredLeases(now: now)
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
+        await state.reclaimExpiredLeases(now: now, sparing: sparing)
     }
 
     func state(of taskName: String) async throws -> QueuedTaskState? {
@@ -176,9 +176,10 @@ actor MemoryQueueState {
         return true
     }
 
-    func reclaimExpiredLeases(now: Date) -> [ReclaimedJob] {
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) -> [ReclaimedJob] {
         let expired = entries.values
             .filter { $0.phase == .running && ($0.leaseExpiresAt ?? .distantFuture) <= now }
+            .filter { !(sparing?.holds($0.job.taskName, owner: $0.leaseOwner) ?? false) }
             .sorted { $0.sequence < $1.sequence }
         return expired.map { entry in
             var entry = entry

@@ -165,7 +165,11 @@ public actor QueueWorker {
 
     private func reclaim() async {
         do {
-            for reclaimed in try await queue.reclaimExpiredLeases(now: clock.now()) {
+            // Leases granted after `now` cannot have expired by it; those granted before are of jobs
+            // in `running`, or of a claim still in flight — then every lease of this worker is spared.
+            let now = clock.now()
+            let mine = LeaseHolder(workerID: workerID, taskNames: claiming ? nil : Set(running.keys))
+            for reclaimed in try await queue.reclaimExpiredLeases(now: now, sparing: mine) {
                 manager.logger.warning("reclaimed a job of a lost worker", metadata: [
                     "task": "\(reclaimed.job.taskName)", "action": "\(reclaimed.action.rawValue)", "lost_worker": "\(reclaimed.lostWorker)",
                 ])

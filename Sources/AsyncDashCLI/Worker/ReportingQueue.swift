@@ -47,8 +47,8 @@ struct ReportingQueue: DurableTaskQueue {
         return held
     }
 
-    func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob] {
-        let reclaimed = try await base.reclaimExpiredLeases(now: now)
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
+        let reclaimed = try await base.reclaimExpiredLeases(now: now, sparing: sparing)
         for job in reclaimed {
             LiveOutput.line("reclaimed \(job.job.taskName) from \(job.lostWorker): \(job.action.rawValue)")
         }

@@ -1,0 +1,77 @@
+import AsyncDash
+import Foundation
+
+extension StoreContract {
+    static func message(_ consumer: String, _ task: String, at date: Date) -> OutboxMessage {
+        OutboxMessage(consumer: consumer, event: ["event": "create", "task_name": .string(task)], createdAt: date)
+    }
+
+    static var outboxChecks: [Check] {
+        let model = contractModel
+        return [
+            Check(role: "outbox", name: "entries are claimed in order per consumer, one owner at a time, and marked delivered") { stores, clock, expect in
+                let outbox = stores.outbox
+                try await outbox.append(["t1", "t2", "t3"].map { message("c1", $0, at: clock.now()) } + [message("c2", "u1", at: clock.now())])
+                let first = try await outbox.claim(consumer: "c1", owner: "p1", limit: 2, leaseTTL: .seconds(30))
+                expect.equal(first.map { $0.message.event["task_name"]?.stringValue ?? "?" }, ["t1", "t2"], "claimed in order")
+                expect.equal(try await outbox.claim(consumer: "c1", owner: "p2", limit: 5, leaseTTL: .seconds(30)).count, 0,
+                             "another owner gets nothing of c1 while p1's lease runs")
+                expect.equal(try await outbox.claim(consumer: "c2", owner: "p2", limit: 5, leaseTTL: .seconds(30)).count, 1, "other consumers are independent")
+                try await outbox.markDelivered(first.map(\.id), owner: "p1")
+                let rest = try await outbox.claim(consumer: "c1", owner: "p2", limit: 5, leaseTTL: .seconds(30))
+                expect.equal(rest.map { $0.message.event["task_name"]?.stringValue ?? "?" }, ["t3"], "after delivery the next owner continues")
+                let delivered = try await outbox.entries(consumer: "c1", states: [.delivered], limit: 10)
+                expect.equal(delivered.map(\.attempts), [1, 1], "delivered entries count their attempt")
+                expect.that(delivered.allSatisfy { $0.deliveredAt != nil }, "delivered entries have a time")
+            },
+            Check(role: "outbox", name: "a failed entry waits for its retry time and holds back later ones; dead ones can be retried") { stores, clock, expect in
+                let outbox = stores.outbox
+                try await outbox.append(["t1", "t2"].map { message("c", $0, at: clock.now()) })
+                let batch = try await outbox.claim(consumer: "c", owner: "p", limit: 5, leaseTTL: .seconds(30))
+                guard let head = batch.first else { return expect.fail("nothing claimed") }
+                try await outbox.markFailed(head.id, owner: "p", error: "timeout", retryAt: clock.now().addingTimeInterval(10))
+                try await outbox.release(batch.dropFirst().map(\.id), owner: "p")
+                expect.equal(try await outbox.claim(consumer: "c", owner: "p", limit: 5, leaseTTL: .seconds(30)).count, 0,
+                             "nothing before the head's retry time (ordered delivery)")
+                clock.advance(by: .seconds(10))
+                let retried = try await outbox.claim(consumer: "c", owner: "p", limit: 1, leaseTTL: .seconds(30))
+                expect.equal(retried.first?.id, head.id, "the head comes back first")
+                expect.equal(retried.first?.attempts, 1, "with its failed attempt counted")
+                expect.equal(retried.first?.lastError, "timeout", "and its error")
+                try await outbox.markFailed(head.id, owner: "p", error: "gave up", retryAt: nil)
+                let dead = try await outbox.entries(consumer: "c", states: [.dead], limit: 5)
+                expect.equal(dead.map(\.id), [head.id], "dead after a failure with no retry")
+                expect.that(try await outbox.retryDead(head.id), "a dead entry can be retried")
+                expect.equal(try await outbox.entries(consumer: "c", states: [.pending], limit: 5).first?.attempts, 0, "its attempts reset")
+            },
+            Check(role: "outbox", name: "an expired lease lets another owner deliver; old delivered entries are pruned") { stores, clock, expect in
+                let outbox = stores.outbox
+                try await outbox.append([message("c", "t1", at: clock.now())])
+                _ = try await outbox.claim(consumer: "c", owner: "crashed", limit: 5, leaseTTL: .seconds(30))
+                clock.advance(by: .seconds(31))
+                let taken = try await outbox.claim(consumer: "c", owner: "p2", limit: 5, leaseTTL: .seconds(30))
+                expect.equal(taken.count, 1, "claimed again after the lease expired")
+                try await outbox.markDelivered(taken.map(\.id), owner: "p2")
+                clock.advance(by: .seconds(60))
+                expect.equal(try await outbox.pruneDelivered(before: clock.now()), 1, "pruned")
+                expect.equal(try await outbox.entries(consumer: nil, states: [], limit: 5).count, 0, "nothing left")
+            },
+            Check(role: "outbox", name: "a record change and its outbox messages are written together") { stores, clock, expect in
+                try await stores.records.prepare(model)
+                var change = RecordChange()
+                change.always = [.init("status", .text("failed"))]
+                try await stores.records.apply(model, key: "t1", change, outbox: [message("c", "t1", at: clock.now())])
+                expect.equal(try await stores.records.fetch(model, key: "t1")?["status"], .text("failed"), "the record")
+                expect.equal(try await stores.outbox.entries(consumer: "c", states: [.pending], limit: 5).count, 1, "the outbox message")
+                var bad = RecordChange()
+                bad.always = [.init("no_such_column", .text("x"))]
+                do {
+                    try await stores.records.apply(model, key: "t2", bad, outbox: [message("c", "t2", at: clock.now())])
+                    expect.fail("a change of an unknown column was applied")
+                } catch {}
+                expect.equal(try await stores.outbox.entries(consumer: "c", states: [], limit: 5).count, 1,
+                             "a refused change writes no outbox message either")
+            },
+        ]
+    }
+}
