@@ -17,7 +17,7 @@ public struct AsyncDashCommand: AsyncParsableCommand {
     /// The commands every AsyncDash command line has: an application's root command lists these
     /// and may add its own (the `asyncdash` executable adds `bench`).
     public static let operationalCommands: [any ParsableCommand.Type] = [
-        CheckConfigCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
+        CheckConfigCommand.self, DoctorCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
         LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self,
         LaunchCommand.self, WorkerCommand.self, CancelCommand.self, ServeCommand.self,
     ]

@@ -7,4 +7,5 @@ import Sample
 // benchmarks. An application builds its own executable the same way with its own registrations.
 var registry = CommandLineRegistry.builtins
 registry.registerSample()
+BenchObservers.register(into: &registry)
 exit(await AsyncDashMain.main(registry: registry, root: AsyncDashToolCommand.self))

@@ -128,3 +128,61 @@ struct ReadmeErrorExampleTests {
         }
     }
 }
+
+/// README "Observers": the config block resolves, with the deliveries it says.
+@Suite("README: observers")
+struct ReadmeObserversExampleTests {
+    @Test func theObserversConfigResolvesWithItsDeliveries() async throws {
+        try await withHarness { cli in
+            try cli.writeConfig(try ReadmeErrorExampleTests.block(after: "observers.yaml") + "\n")
+            let check = try await cli.run(["check-config", "--json"])
+            #expect(check.exitCode == 0, "\(check)")
+            let observers = try check.json()["default_manager"]?["observers"]?.arrayValue ?? []
+            #expect(observers.count == 2, "\(check)")
+            #expect(observers.first?["buffer"] == 256 && observers.first?["durable"] == false, "\(check)")
+            #expect(observers.last?["durable"] == true && observers.last?["max_attempts"] == 10, "\(check)")
+        }
+    }
+}
+
+/// `doctor` opens the store and checks every role; `check-config` never does.
+@Suite("asyncdash doctor")
+struct DoctorTests {
+    @Test func aHealthyStorePassesEveryRole() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            #expect(try await cli.run(["migrate"]).exitCode == 0)
+            let doctor = try await cli.run(["doctor"])
+            #expect(doctor.exitCode == 0, "\(doctor)")
+            for role in ["records", "coordination", "queue", "audit log", "outbox"] {
+                #expect(doctor.stdout.contains("\(role): ok"), "\(role): \(doctor)")
+            }
+            let json = try await cli.run(["doctor", "--json"])
+            #expect(try json.json()["outbox"]?["ok"] == true, "\(json)")
+        }
+    }
+
+    @Test func aStoreThatCannotBeOpenedFailsDoctorButNotCheckConfig() async throws {
+        try await withHarness { cli in
+            try cli.writeConfig("""
+                STORE: sqlite:///proc/asyncdash-cannot-write-here/a.sqlite
+                ASYNC_MANAGER_DEFAULT:
+                  manager_class: sample.async_manager.SampleAsyncManager
+                """)
+            let check = try await cli.run(["check-config"])
+            #expect(check.exitCode == 0, "check-config stays offline: \(check)")
+            let doctor = try await cli.run(["doctor"])
+            #expect(doctor.exitCode == 1, "\(doctor)")
+            #expect(doctor.stderr.contains("cannot be opened"), "\(doctor)")
+        }
+    }
+
+    @Test func aMissingRecordTableIsReportedWithTheFix() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            let doctor = try await cli.run(["doctor"])
+            #expect(doctor.exitCode == 1, "\(doctor)")
+            #expect(doctor.stdout.contains("records: FAILED") && doctor.stdout.contains("asyncdash migrate"), "\(doctor)")
+        }
+    }
+}

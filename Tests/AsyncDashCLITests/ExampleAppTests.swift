@@ -27,6 +27,10 @@ struct ExampleAppTests {
 
         func binary() async throws -> URL {
             if let built { return built }
+            // SwiftPM caches the example's build plan by its own manifest and does not notice files
+            // added to AsyncDash (its path dependency) since: touching the manifest re-plans it.
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date()], ofItemAtPath: ExampleAppTests.example.appendingPathComponent("Package.swift").path)
             print("building Examples/MyAppDash into \(ExampleAppTests.scratch.path) (the first build compiles AsyncDash's dependencies again)")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Counts what went wrong in a manager without breaking anything: hook failures,
 /// observer failures and time-outs, dead letters. Shared by the managers of one runtime.
 public actor ManagerDiagnostics {
@@ -20,18 +22,24 @@ public actor ManagerDiagnostics {
     }
 
     private var counts = Counts()
+    /// Sheds are counted without an actor hop: they happen on the emitting path.
+    private let shed = Mutex<[String: Int]>([:])
 
     public init() {}
 
-    public var snapshot: Counts { counts }
+    public var snapshot: Counts {
+        var snapshot = counts
+        snapshot.observerShed = shed.withLock { $0 }
+        return snapshot
+    }
 
     func recordHookFailure(deadLettered: Bool) {
         counts.hookFailures += 1
         if deadLettered { counts.deadLetters += 1 } else { counts.deadLetterFailures += 1 }
     }
 
-    func recordShed(observer: String) {
-        counts.observerShed[observer, default: 0] += 1
+    nonisolated func recordShed(observer: String) {
+        shed.withLock { $0[observer, default: 0] += 1 }
     }
 
     func recordOutboxFailure() {

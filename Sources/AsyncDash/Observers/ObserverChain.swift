@@ -62,11 +62,18 @@ public final class ObserverChain: Sendable {
         for (index, registration) in registrations.enumerated() where registration.accepts(event.kind) {
             guard let mailbox = mailboxes[index] else { continue }
             guard let shed = mailbox.push(event, logger: logger, diagnostics: diagnostics) else { continue }
-            logger.warning(
-                "observer buffer full: the oldest undelivered event was shed",
-                metadata: ["observer": "\(registration.name)", "manager": "\(manager)", "task": "\(shed.taskName)", "event": "\(shed.kind)",
-                           "buffer": "\(registration.delivery.buffer ?? 0)"])
-            await diagnostics.recordShed(observer: registration.name)
+            // Every shed event is counted and logged at debug; a warning with the running count
+            // goes out at most once a second per observer, so a flood of sheds stays cheap.
+            logger.debug(
+                "observer buffer full: event shed",
+                metadata: ["observer": "\(registration.name)", "task": "\(shed.event.taskName)", "event": "\(shed.event.kind)"])
+            if shed.warn {
+                logger.warning(
+                    "observer buffer full: the oldest undelivered events are being shed",
+                    metadata: ["observer": "\(registration.name)", "manager": "\(manager)", "shed_so_far": "\(shed.total)",
+                               "buffer": "\(registration.delivery.buffer ?? 0)", "last_task": "\(shed.event.taskName)"])
+            }
+            diagnostics.recordShed(observer: registration.name)
         }
     }
 

@@ -9,6 +9,15 @@ final class ObserverMailbox: Sendable {
         var buffer: [LifecycleEvent] = []
         var delivering = false
         var waiters: [UUID: CheckedContinuation<Bool, Never>] = [:]
+        var shedTotal = 0
+        var lastWarning = ContinuousClock.Instant.now.advanced(by: .seconds(-3600))
+    }
+
+    /// An event shed to make room: how many so far, and whether it is time for a warning.
+    struct Shed {
+        var event: LifecycleEvent
+        var total: Int
+        var warn: Bool
     }
 
     let registration: ObserverRegistration
@@ -21,10 +30,16 @@ final class ObserverMailbox: Sendable {
     }
 
     /// Queues `event`; returns the event shed to make room, if the buffer was full. Never waits.
-    func push(_ event: LifecycleEvent, logger: Logger, diagnostics: ManagerDiagnostics) -> LifecycleEvent? {
-        let (shed, start) = state.withLock { state -> (LifecycleEvent?, Bool) in
-            var shed: LifecycleEvent?
-            if state.buffer.count >= capacity { shed = state.buffer.removeFirst() }
+    func push(_ event: LifecycleEvent, logger: Logger, diagnostics: ManagerDiagnostics) -> Shed? {
+        let (shed, start) = state.withLock { state -> (Shed?, Bool) in
+            var shed: Shed?
+            if state.buffer.count >= capacity {
+                state.shedTotal += 1
+                let now = ContinuousClock.now
+                let warn = now - state.lastWarning >= .seconds(1)
+                if warn { state.lastWarning = now }
+                shed = Shed(event: state.buffer.removeFirst(), total: state.shedTotal, warn: warn)
+            }
             state.buffer.append(event)
             guard !state.delivering else { return (shed, false) }
             state.delivering = true

@@ -47,7 +47,7 @@ struct ManagerReport {
         guard !manager.observers.isEmpty else { return "\(indent)observers: none" }
         var out = ["\(indent)observers:"]
         for observer in manager.observers {
-            out.append("\(indent)  \(observer.name)  events: \(Self.events(observer.kinds))  timeout: \(Self.milliseconds(observer.timeout)) ms")
+            out.append("\(indent)  \(observer.name)  events: \(Self.events(observer.kinds))  timeout: \(Self.milliseconds(observer.timeout)) ms  delivery: \(observer.delivery)")
         }
         return out.joined(separator: "\n")
     }
@@ -71,6 +71,9 @@ struct ManagerReport {
                         .array(LifecycleEventKind.allCases.filter(kinds.contains).map { .string($0.rawValue) })
                     } ?? .null,
                     "timeout_ms": .int(Self.milliseconds(observer.timeout)),
+                    "durable": .bool(observer.delivery.isDurable),
+                    "buffer": observer.delivery.buffer.map { .int($0) } ?? .null,
+                    "max_attempts": observer.delivery.maxAttempts.map { .int($0) } ?? .null,
                 ]
             }),
         ]

@@ -1,0 +1,97 @@
+import ArgumentParser
+import AsyncDash
+import Foundation
+
+/// `asyncdash doctor [--json]`: opens the configured store and checks that every role works —
+/// records (the default manager's table can be read), coordination (a probe lock is taken and
+/// released), queue, audit log and outbox (read; pending and dead outbox entries are counted).
+/// `check-config` never opens the store; this does. Exit 1 when a role fails.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check that the configured store is reachable and each of its roles works (check-config stays offline)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print the results as one JSON object: role → {ok, detail}.")
+    var json = false
+
+    struct Finding {
+        var role: String
+        var ok: Bool
+        var detail: String
+    }
+
+    func run() async throws {
+        let runtime = try CLIRuntime(global)
+        let url = runtime.storeURL()
+        let stores: StoreSet
+        do {
+            stores = try runtime.openStores()
+        } catch {
+            throw CLIError.failure("store '\(url)' cannot be opened: \(error)")
+        }
+        let manager = try await runtime.manager(named: nil, stores: stores, prepare: false)
+        let probe = "asyncdash-doctor-\(UUID().uuidString.prefix(8).lowercased())"
+        var findings: [Finding] = []
+        func check(_ role: String, _ body: () async throws -> String) async {
+            do {
+                findings.append(Finding(role: role, ok: true, detail: try await body()))
+            } catch {
+                findings.append(Finding(role: role, ok: false, detail: "\(error)"))
+            }
+        }
+        await check("records") {
+            guard let tracking = manager as? ModelTrackingAsyncManager else { return "the default manager keeps no records" }
+            do {
+                let some = try await stores.records.list(tracking.recordModel, query: RecordQuery(limit: 1))
+                return "table \(tracking.recordModel.table) readable (\(some.isEmpty ? "empty" : "has records"))"
+            } catch {
+                throw DoctorError("table \(tracking.recordModel.table) cannot be read (\(error)); run 'asyncdash migrate'")
+            }
+        }
+        await check("coordination") {
+            guard try await stores.coordination.reserveLocks([probe + ":1"], owner: probe, ttl: .seconds(60)) == .reserved else {
+                throw DoctorError("a probe lock could not be taken")
+            }
+            guard try await stores.coordination.releaseLocks(owner: probe) == [probe + ":1"] else {
+                throw DoctorError("a probe lock could not be released")
+            }
+            let locks = try await stores.coordination.locks().count
+            let active = try await stores.coordination.activeTasks().count
+            let letters = try await stores.coordination.deadLetters().count
+            return "locks work; \(locks) held, \(active) active tasks, \(letters) dead letters"
+        }
+        await check("queue") {
+            _ = try await stores.queue.taskQueue(runner: manager).state(of: probe)
+            let kind = runtime.resolved.config.queue.value
+            return stores.queue.isPersistent ? "durable queue readable (QUEUE: \(kind))" : "in memory only: it does not outlive this process (QUEUE: \(kind))"
+        }
+        await check("audit log") {
+            _ = try await stores.audit.entries(forTask: probe, limit: 1)
+            return "readable"
+        }
+        await check("outbox") {
+            let waiting = try await stores.outbox.entries(consumer: nil, states: [.pending], limit: 100_000).count
+            let dead = try await stores.outbox.entries(consumer: nil, states: [.dead], limit: 100_000).count
+            return "\(waiting) events waiting for durable observers, \(dead) dead"
+        }
+        if json {
+            var object: [String: JSONValue] = ["store": .string(url)]
+            for finding in findings { object[finding.role] = ["ok": .bool(finding.ok), "detail": .string(finding.detail)] }
+            Output.line(JSONValue.object(object).prettyJSONText)
+        } else {
+            Output.line("store: \(url)")
+            for finding in findings { Output.line("\(finding.role): \(finding.ok ? "ok" : "FAILED") — \(finding.detail)") }
+        }
+        let failed = findings.filter { !$0.ok }.map(\.role)
+        if !failed.isEmpty { throw CLIError.failure("store '\(url)': \(failed.joined(separator: ", ")) failed (see above)") }
+        if !json { Output.line("doctor OK") }
+    }
+}
+
+struct DoctorError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
