@@ -79,6 +79,10 @@ enum SQLiteSchema {
                     """)
         }
         migrator.registerMigration("asyncdash.coordination.v5.outbox", migrate: createOutboxTable)
+        // When each lock was taken (its age on the operator's dashboard); NULL for older rows.
+        migrator.registerMigration("asyncdash.coordination.v6.lock_age") { db in
+            try db.execute(sql: "ALTER TABLE \(locks) ADD COLUMN acquired_at REAL")
+        }
         return migrator
     }
 

@@ -32,14 +32,17 @@ extension SQLiteStore: CoordinationStore {
             let lock = try SQLiteRawStatement(
                 db,
                 """
-                INSERT INTO \(T.locks) (key, owner, expires_at)
-                SELECT value, ?1, ?2 FROM json_each(?3) WHERE true
-                ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+                INSERT INTO \(T.locks) (key, owner, expires_at, acquired_at)
+                SELECT value, ?1, ?2, ?4 FROM json_each(?3) WHERE true
+                ON CONFLICT (key) DO UPDATE SET
+                    acquired_at = CASE WHEN owner = excluded.owner AND expires_at > ?4 THEN coalesce(acquired_at, ?4) ELSE ?4 END,
+                    owner = excluded.owner, expires_at = excluded.expires_at
                 """)
             defer { lock.reset() }
             lock.bind(owner, at: 1)
             lock.bind(now + ttlSeconds, at: 2)
             lock.bind(keysJSON, at: 3)
+            lock.bind(now, at: 4)
             try lock.execute()
             return .reserved
         }
@@ -83,12 +86,14 @@ extension SQLiteStore: CoordinationStore {
     public func locks() async throws -> [LockInfo] {
         let now = clock.now().timeIntervalSince1970
         return try await read { db in
-            let select = try SQLiteRawStatement(db, "SELECT key, owner, expires_at FROM \(T.locks) WHERE expires_at > ?1")
+            let select = try SQLiteRawStatement(db, "SELECT key, owner, expires_at, acquired_at FROM \(T.locks) WHERE expires_at > ?1")
             defer { select.reset() }
             select.bind(now, at: 1)
             var locks: [LockInfo] = []
             while try select.step() {
-                locks.append(LockInfo(key: select.text(0), owner: select.text(1), expiresAt: Date(timeIntervalSince1970: select.double(2))))
+                locks.append(LockInfo(
+                    key: select.text(0), owner: select.text(1), expiresAt: Date(timeIntervalSince1970: select.double(2)),
+                    acquiredAt: select.isNull(3) ? nil : Date(timeIntervalSince1970: select.double(3))))
             }
             return locks.sorted { $0.key < $1.key }
         }

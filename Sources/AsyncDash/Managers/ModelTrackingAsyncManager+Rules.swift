@@ -19,7 +19,7 @@ extension ModelTrackingAsyncManager {
     /// Exposed so a subclass or a store can inspect exactly what an event writes.
     public func makeChange(for event: LifecycleEvent) -> RecordChange {
         let map = resolvedFieldMap
-        let now = Date()
+        let now = context.clock.now()
         var update = RecordChange()
         if event.kind == .create || event.kind == .progress, let statusColumn = map["status"] {
             update.guardColumn = statusColumn.name

@@ -69,10 +69,20 @@ public struct LockInfo: Sendable, Hashable {
     public var key: String
     public var owner: String
     public var expiresAt: Date
-    public init(key: String, owner: String, expiresAt: Date) {
+    /// When the owner took the lock (kept while it renews it): how long the object has been
+    /// locked. `nil` when the store cannot tell.
+    public var acquiredAt: Date?
+
+    public init(key: String, owner: String, expiresAt: Date, acquiredAt: Date? = nil) {
         self.key = key
         self.owner = owner
         self.expiresAt = expiresAt
+        self.acquiredAt = acquiredAt
+    }
+
+    /// How long the lock has been held at `now`, when the store knows.
+    public func age(at now: Date) -> Duration? {
+        acquiredAt.map { .seconds(max(0, now.timeIntervalSince($0))) }
     }
 }
 

@@ -13,6 +13,7 @@ public actor MemoryCoordinationStore: CoordinationStore {
     private struct Lock {
         var owner: String
         var expiresAt: Date
+        var acquiredAt: Date
     }
 
     private struct ProgressEntry {
@@ -44,7 +45,9 @@ public actor MemoryCoordinationStore: CoordinationStore {
         guard conflicts.isEmpty else { return .conflict(conflicts) }
         let expiresAt = now.addingTimeInterval(ttl.timeInterval)
         for key in keys {
-            lockTable[key] = Lock(owner: owner, expiresAt: expiresAt)
+            // A renewal by the same owner keeps when the lock was first taken.
+            let kept = lockTable[key].flatMap { $0.owner == owner && $0.expiresAt > now ? $0.acquiredAt : nil }
+            lockTable[key] = Lock(owner: owner, expiresAt: expiresAt, acquiredAt: kept ?? now)
         }
         tracking[owner, default: []].formUnion(keys)
         return .reserved
@@ -82,7 +85,7 @@ public actor MemoryCoordinationStore: CoordinationStore {
     public func locks() async throws -> [LockInfo] {
         let now = clock.now()
         return lockTable.compactMap { key, lock in
-            lock.expiresAt > now ? LockInfo(key: key, owner: lock.owner, expiresAt: lock.expiresAt) : nil
+            lock.expiresAt > now ? LockInfo(key: key, owner: lock.owner, expiresAt: lock.expiresAt, acquiredAt: lock.acquiredAt) : nil
         }.sorted { $0.key < $1.key }
     }
 

@@ -43,6 +43,28 @@ public protocol DurableTaskQueue: TaskQueue {
     /// `sparing` names that the worker `sparing.workerID` holds are left alone: a worker never takes
     /// back a job it is still running, however late its heartbeat.
     func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob]
+
+    /// The workers holding leases now, by worker id: the tasks each runs, its last heartbeat and
+    /// when its leases end (an expired one marks a worker that stopped heartbeating).
+    func workers() async throws -> [WorkerLeases]
+}
+
+/// A worker as the queue sees it (``DurableTaskQueue/workers()``).
+public struct WorkerLeases: Sendable, Hashable {
+    public var workerID: String
+    /// The tasks it holds, sorted.
+    public var taskNames: [String]
+    /// Its latest heartbeat (or claim) among those tasks.
+    public var lastHeartbeat: Date?
+    /// When the last of its leases ends.
+    public var leaseExpiresAt: Date?
+
+    public init(workerID: String, taskNames: [String], lastHeartbeat: Date?, leaseExpiresAt: Date?) {
+        self.workerID = workerID
+        self.taskNames = taskNames
+        self.lastHeartbeat = lastHeartbeat
+        self.leaseExpiresAt = leaseExpiresAt
+    }
 }
 
 extension DurableTaskQueue {

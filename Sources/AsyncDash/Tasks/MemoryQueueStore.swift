@@ -72,6 +72,10 @@ struct MemoryDurableTaskQueue: DurableTaskQueue, TaskQueueInspector {
     func state(of taskName: String) async throws -> QueuedTaskState? {
         await state.state(of: taskName)
     }
+
+    func workers() async throws -> [WorkerLeases] {
+        await state.workers()
+    }
 }
 
 /// The jobs of a ``MemoryQueueStore``, behind one actor so every change is atomic.
@@ -85,6 +89,7 @@ actor MemoryQueueState {
         var sequence: Int
         var leaseOwner: String?
         var leaseExpiresAt: Date?
+        var heartbeatAt: Date?
         var startedAt: Date?
         var cancelRequested = false
     }
@@ -133,6 +138,7 @@ actor MemoryQueueState {
             entry.phase = .running
             entry.leaseOwner = workerID
             entry.leaseExpiresAt = now.addingTimeInterval(leaseTTL.timeInterval)
+            entry.heartbeatAt = now
             entry.startedAt = now
             entries[entry.job.taskName] = entry
             return entry.job
@@ -146,6 +152,7 @@ actor MemoryQueueState {
         for name in taskNames {
             guard var entry = entries[name], entry.phase == .running, entry.leaseOwner == workerID else { continue }
             entry.leaseExpiresAt = now.addingTimeInterval(leaseTTL.timeInterval)
+            entry.heartbeatAt = now
             entries[name] = entry
             renewed.insert(name)
             if entry.cancelRequested { cancelRequested.insert(name) }
@@ -204,6 +211,15 @@ actor MemoryQueueState {
             entries[entry.job.taskName] = entry
             return ReclaimedJob(job: entry.job, action: action, lostWorker: lostWorker)
         }
+    }
+
+    func workers() -> [WorkerLeases] {
+        let running = entries.values.filter { $0.phase == .running && $0.leaseOwner != nil }
+        return Dictionary(grouping: running) { $0.leaseOwner ?? "" }.map { owner, held in
+            WorkerLeases(
+                workerID: owner, taskNames: held.map(\.job.taskName).sorted(),
+                lastHeartbeat: held.compactMap(\.heartbeatAt).max(), leaseExpiresAt: held.compactMap(\.leaseExpiresAt).max())
+        }.sorted { $0.workerID < $1.workerID }
     }
 
     func state(of taskName: String) -> QueuedTaskState? {

@@ -47,6 +47,10 @@ struct ReportingQueue: DurableTaskQueue {
         return held
     }
 
+    func workers() async throws -> [WorkerLeases] {
+        try await base.workers()
+    }
+
     func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
         let reclaimed = try await base.reclaimExpiredLeases(now: now, sparing: sparing)
         for job in reclaimed {

@@ -24,6 +24,18 @@ extension StoreContract {
                 expect.equal(try await locks.releaseLocks(owner: "c"), [], "a second release")
                 expect.equal(try await locks.locks().map(\.key), ["k:2"], "the unexpired locks")
             },
+            Check(role: "coordination", name: "a lock keeps the time it was taken while its owner renews it") { stores, clock, expect in
+                let locks = stores.coordination
+                let taken = clock.now()
+                _ = try await locks.reserveLocks(["k:1"], owner: "a", ttl: .seconds(10))
+                clock.advance(by: .seconds(5))
+                _ = try await locks.reserveLocks(["k:1"], owner: "a", ttl: .seconds(10))
+                expect.equal(try await locks.locks().first?.acquiredAt, taken, "acquired time after a renewal")
+                expect.equal(try await locks.locks().first?.age(at: clock.now()), .seconds(5), "age")
+                clock.advance(by: .seconds(11))
+                _ = try await locks.reserveLocks(["k:1"], owner: "b", ttl: .seconds(10))
+                expect.equal(try await locks.locks().first?.acquiredAt, clock.now(), "a new owner's lock starts its own age")
+            },
             Check(role: "coordination", name: "of two racing reservations of overlapping keys exactly one wins") { stores, _, expect in
                 let locks = stores.coordination
                 for round in 0..<25 {

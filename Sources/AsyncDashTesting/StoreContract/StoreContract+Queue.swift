@@ -102,6 +102,22 @@ extension StoreContract {
                 let renewal = try await queue.heartbeat(workerID: "w1", taskNames: ["mine"], leaseTTL: .seconds(10), conflictTTL: .seconds(60))
                 expect.equal(renewal.renewed, ["mine"], "the late heartbeat still renews the spared lease")
             },
+            Check(role: "queue", name: "workers are listed with the tasks they hold, their last heartbeat and lease end") { stores, clock, expect in
+                let queue = stores.queue.taskQueue(runner: NotingRunner())
+                for name in ["a", "b", "c"] { try await queue.enqueue(job(name)) }
+                _ = try await queue.claim(workerID: "w1", limit: 2, leaseTTL: .seconds(10))
+                _ = try await queue.claim(workerID: "w2", limit: 1, leaseTTL: .seconds(10))
+                clock.advance(by: .seconds(4))
+                _ = try await queue.heartbeat(workerID: "w1", taskNames: ["a", "b"], leaseTTL: .seconds(10), conflictTTL: .seconds(60))
+                let workers = try await queue.workers()
+                expect.equal(workers.map(\.workerID), ["w1", "w2"], "workers")
+                expect.equal(workers.first?.taskNames, ["a", "b"], "w1's tasks")
+                expect.equal(workers.first?.lastHeartbeat, clock.now(), "w1's last heartbeat")
+                expect.equal(workers.first?.leaseExpiresAt, clock.now().addingTimeInterval(10), "w1's lease end")
+                expect.equal(workers.last?.lastHeartbeat, clock.now().addingTimeInterval(-4), "w2 was last seen when it claimed")
+                _ = try await queue.finish(taskName: "c", workerID: "w2", outcome: .succeeded(.null))
+                expect.equal(try await queue.workers().map(\.workerID), ["w1"], "a worker holding nothing is not listed")
+            },
         ]
     }
 }
