@@ -114,9 +114,9 @@ extension AsyncManager {
         let extra: [String: JSONValue] = ["cleanup_reason": .string(reason)]
         if !ended {
             let message = "Cleaned up (\(reason)); the task's outcome was never recorded"
-            await emit(LifecycleEvent(.fail, task: name, status: .failed, message: message, result: ["error": .string(message)], extra: extra))
+            await emit(LifecycleEvent(.fail, task: name, status: .failed, message: message, result: ["error": .string(message)], timestamp: context.clock.now(), extra: extra))
         }
-        let outcome = await emit(LifecycleEvent(.cleanup, task: name, extra: extra))
+        let outcome = await emit(LifecycleEvent(.cleanup, task: name, timestamp: context.clock.now(), extra: extra))
         if tracking != nil, outcome.hookError == nil { records += 1 }
         return CleanupSummary.Cleaned(reason: reason, conflictLockKeys: locks, progressEntries: progress, dashboardRecords: records)
     }

@@ -17,7 +17,7 @@ extension AsyncManager {
         case .text(let text): message = text
         case .structured(let p): message = p.message ?? ""
         }
-        return await emit(LifecycleEvent(.progress, task: taskName, status: .inProgress, message: message, progress: progress))
+        return await emit(LifecycleEvent(.progress, task: taskName, status: .inProgress, message: message, progress: progress, timestamp: context.clock.now()))
     }
 
     /// The task's current progress entry, or `nil` when there is none (or it expired).

@@ -54,7 +54,7 @@ extension AsyncManager {
         if case .array = args { positional = args } else { keyword = args }
         await emit(LifecycleEvent(
             .create, task: name, status: .pending, message: "Task queued", user: user, affected: affectedValue,
-            args: positional, kwargs: keyword,
+            args: positional, kwargs: keyword, timestamp: context.clock.now(),
             extra: ["function": .string(function.name), "max_attempts": .int(function.retry.maxAttempts),
                     "locks": .array(objects.map { .string($0.lockKey) })]
         ))
@@ -96,14 +96,14 @@ extension AsyncManager {
         switch execution {
         case .succeeded(let result):
             let message = recovered > 0 ? "Task completed (recovered after worker lost)" : "Task completed"
-            await emit(LifecycleEvent(.complete, task: name, status: .success, message: message, result: result, extra: attempts))
+            await emit(LifecycleEvent(.complete, task: name, status: .success, message: message, result: result, timestamp: context.clock.now(), extra: attempts))
         case .failed(let message):
-            await emit(LifecycleEvent(.fail, task: name, status: .failed, message: message, result: ["error": .string(message)], extra: attempts))
+            await emit(LifecycleEvent(.fail, task: name, status: .failed, message: message, result: ["error": .string(message)], timestamp: context.clock.now(), extra: attempts))
         case .cancelled:
-            await emit(LifecycleEvent(.fail, task: name, status: .cancelled, message: "Task cancelled",
+            await emit(LifecycleEvent(.fail, task: name, status: .cancelled, message: "Task cancelled", timestamp: context.clock.now(),
                                       extra: attempts.merging(["cancelled": true]) { a, _ in a }))
         }
-        await emit(LifecycleEvent(.cleanup, task: name, message: ""))
+        await emit(LifecycleEvent(.cleanup, task: name, message: "", timestamp: context.clock.now()))
     }
 
     /// Releases what a finished task held; a store error here is logged, never thrown, because the

@@ -25,7 +25,7 @@ extension AsyncManager {
                 logger.error("could not store a recovered task's progress entry", metadata: ["task": "\(job.taskName)", "error": "\(error)"])
             }
             await emit(LifecycleEvent(
-                .progress, task: job.taskName, status: .pending, message: message, progress: .text(message),
+                .progress, task: job.taskName, status: .pending, message: message, progress: .text(message), timestamp: context.clock.now(),
                 extra: [
                     "recovered": .int(job.recovered), "lost_worker": .string(reclaimed.lostWorker),
                     "attempt": .int(job.attempt), "max_attempts": .int(job.maxAttempts),

@@ -55,7 +55,7 @@ extension AsyncManager: TaskJobRunner {
     private func announceHandBack(_ job: TaskJob) async {
         let message = "Returned to the queue (worker stopping)"
         await emit(LifecycleEvent(
-            .progress, task: job.taskName, status: .pending, message: message, progress: .text(message),
+            .progress, task: job.taskName, status: .pending, message: message, progress: .text(message), timestamp: context.clock.now(),
             extra: ["attempt": .int(job.attempt), "max_attempts": .int(job.maxAttempts), "handed_back": true]
         ))
     }
@@ -68,7 +68,7 @@ extension AsyncManager: TaskJobRunner {
             logger.error("could not store a retry's progress entry", metadata: ["task": "\(job.taskName)", "error": "\(error)"])
         }
         await emit(LifecycleEvent(
-            .progress, task: job.taskName, status: .pending, message: message, progress: .text(message),
+            .progress, task: job.taskName, status: .pending, message: message, progress: .text(message), timestamp: context.clock.now(),
             extra: [
                 "attempt": .int(job.attempt + 1), "max_attempts": .int(job.maxAttempts),
                 "error": .string(error), "delay_ms": .int(Int(delay.timeInterval * 1000)),
