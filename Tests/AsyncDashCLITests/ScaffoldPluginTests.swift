@@ -8,7 +8,8 @@ import Testing
 /// Examples/MyAppDash, which ExampleAppTests builds and runs.)
 @Suite("The asyncdash-init command plugin", .serialized)
 struct ScaffoldPluginTests {
-    func swiftPackage(_ arguments: [String], in directory: URL) throws -> (Int32, String) {
+    /// Runs `swift package …` and waits for it without blocking a thread of the cooperative pool.
+    func swiftPackage(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["swift", "package", "--scratch-path", directory.appendingPathComponent(".build").path] + arguments
@@ -20,6 +21,9 @@ struct ScaffoldPluginTests {
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let deadline = ContinuousClock.now.advanced(by: .seconds(900))
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
         try handle.close()
         return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
@@ -40,7 +44,7 @@ struct ScaffoldPluginTests {
                     targets: []
                 )
                 """.write(to: package.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
-            let (status, output) = try swiftPackage(
+            let (status, output) = try await swiftPackage(
                 ["--allow-writing-to-package-directory", "asyncdash-init", "--name", "shop-dash", "--prefix", "shop"], in: package)
             #expect(status == 0, "\(output)")
             #expect(output.contains(#"name: "shop-dash""#) && output.contains("AsyncDashRegistrations"), "\(output)")
@@ -53,10 +57,10 @@ struct ScaffoldPluginTests {
             let config = try String(contentsOf: package.appendingPathComponent("config.yaml"), encoding: .utf8)
             #expect(config.contains("manager_class: shop.async_manager.AppAsyncManager"), "\(config)")
 
-            let (again, refusal) = try swiftPackage(["--allow-writing-to-package-directory", "asyncdash-init", "--name", "shop-dash"], in: package)
+            let (again, refusal) = try await swiftPackage(["--allow-writing-to-package-directory", "asyncdash-init", "--name", "shop-dash"], in: package)
             #expect(again != 0, "\(refusal)")
             #expect(refusal.contains("already exists") && refusal.contains("--force"), "\(refusal)")
-            let (bad, badName) = try swiftPackage(["--allow-writing-to-package-directory", "asyncdash-init", "--name", "shop dash!"], in: package)
+            let (bad, badName) = try await swiftPackage(["--allow-writing-to-package-directory", "asyncdash-init", "--name", "shop dash!"], in: package)
             #expect(bad != 0 && badName.contains("invalid --name 'shop dash!'"), "\(badName)")
         }
     }

@@ -138,6 +138,26 @@ struct ObserverChainTests {
         #expect(try await manager.stores.outbox.entries(consumer: nil, states: [.pending], limit: 10).map(\.id) == [id])
     }
 
+    @Test(arguments: Backend.allCases)
+    func runningTheDispatcherDeliversAndPrunesOldDeliveredEntries(_ backend: Backend) async throws {
+        let recorder = RecordingObserver()
+        let manager = try await makeSampleManager(backend, observers: [.init(name: "r", observer: recorder, delivery: .durable())])
+        await manager.emit(LifecycleEvent(.create, task: "t1"))
+        let dispatcher = OutboxDispatcher(managers: [manager], pollInterval: .seconds(30), deliveredRetention: .zero)
+        #expect(try await dispatcher.deliverDue() == 1)
+        #expect(recorder.events.count == 1)
+        let loops = Task { await dispatcher.run() }   // prunes the delivered entry as it starts
+        try await Task.sleep(for: .milliseconds(200))
+        await manager.emit(LifecycleEvent(.complete, task: "t1"))   // wakes the loop: no 30 s poll to wait for
+        #expect(await eventually { recorder.events.count == 2 })
+        let stopping = ContinuousClock.now
+        loops.cancel()
+        await loops.value
+        #expect(ContinuousClock.now - stopping < .seconds(20), "cancelling stops the loops without waiting out the 30 s poll")
+        let left = try await manager.stores.outbox.entries(consumer: nil, states: [], limit: 10)
+        #expect(left.map(\.state) == [.delivered], "the first delivered entry was pruned when the loop started: \(left)")
+    }
+
     @Test
     func aStoreThatCannotWriteTheOutboxWithTheRecordFailsLoudlyAndTheEventIsKept() async throws {
         // A record store without outbox support (a wrapper): the event is still appended on its

@@ -87,7 +87,7 @@ open class AsyncManager: @unchecked Sendable {
     /// passed; returns whether they all did. Short-lived processes (`asyncdash emit`) call it
     /// before they exit; tests call it before reading what an observer saw.
     @discardableResult
-    public func flushObservers(timeout: Duration = .seconds(10)) async -> Bool {
+    public func flushObservers(timeout: Duration = .seconds(30)) async -> Bool {
         await context.observers.flush(timeout: timeout)
     }
 

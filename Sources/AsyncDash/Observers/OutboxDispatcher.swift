@@ -33,13 +33,16 @@ public struct OutboxDispatcher: Sendable {
     public let leaseTTL: Duration
     /// How often each loop looks at the outbox when nothing woke it (other processes' events).
     public let pollInterval: Duration
+    /// How long delivered entries are kept (as history) before ``run()`` prunes them; dead ones
+    /// are kept until an operator retries or removes them.
+    public let deliveredRetention: Duration
 
     /// - Parameters:
     ///   - managers: The managers whose durable observers this process delivers for.
     ///   - owner: A name unique to this process (default: host, pid and a random suffix).
     public init(
         managers: [AsyncManager], owner: String = OutboxDispatcher.processOwner(), leaseTTL: Duration = .seconds(60),
-        pollInterval: Duration = .seconds(1)
+        pollInterval: Duration = .seconds(1), deliveredRetention: Duration = .seconds(86_400)
     ) {
         var consumers: [Consumer] = []
         for manager in managers {
@@ -53,6 +56,7 @@ public struct OutboxDispatcher: Sendable {
         self.owner = owner
         self.leaseTTL = leaseTTL
         self.pollInterval = pollInterval
+        self.deliveredRetention = deliveredRetention
     }
 
     /// `host:pid:random`.
@@ -60,10 +64,17 @@ public struct OutboxDispatcher: Sendable {
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
     }
 
-    /// Runs every consumer's loop until the task is cancelled.
+    /// Runs every consumer's loop until the task is cancelled, and prunes delivered entries
+    /// older than ``deliveredRetention`` once a minute.
     public func run() async {
         guard !consumers.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    await pruneDelivered()
+                    try? await Task.sleep(for: .seconds(60))
+                }
+            }
             for consumer in consumers {
                 group.addTask {
                     while !Task.isCancelled {
@@ -78,6 +89,22 @@ public struct OutboxDispatcher: Sendable {
                         if delivered == 0 { await consumer.wakeup.wait(timeout: pollInterval) }
                     }
                 }
+            }
+        }
+    }
+
+    /// Removes delivered entries older than ``deliveredRetention`` from each store used.
+    func pruneDelivered() async {
+        var seen: Set<ObjectIdentifier> = []
+        for consumer in consumers {
+            // One prune per store: consumers of one manager share its outbox.
+            if let object = consumer.outbox as AnyObject?, !seen.insert(ObjectIdentifier(object)).inserted { continue }
+            let before = consumer.clock.now().addingTimeInterval(-deliveredRetention.timeInterval)
+            do {
+                let pruned = try await consumer.outbox.pruneDelivered(before: before)
+                if pruned > 0 { consumer.logger.debug("pruned delivered outbox entries", metadata: ["count": "\(pruned)"]) }
+            } catch {
+                consumer.logger.error("could not prune delivered outbox entries", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -17,15 +17,27 @@ public final class Wakeup: Sendable {
         for waiter in all { waiter.resume() }
     }
 
-    /// Suspends until ``signal()`` or `timeout`, whichever comes first.
+    /// Suspends until ``signal()``, `timeout`, or the task's cancellation, whichever comes first.
     public func wait(timeout: Duration) async {
         let id = UUID()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            waiters.withLock { $0[id] = continuation }
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let cancelled = waiters.withLock { waiters -> Bool in
+                    if Task.isCancelled { return true }
+                    waiters[id] = continuation
+                    return false
+                }
+                if cancelled {
+                    continuation.resume()
+                    return
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    self.waiters.withLock { $0.removeValue(forKey: id) }?.resume()
+                }
             }
+        } onCancel: {
+            waiters.withLock { $0.removeValue(forKey: id) }?.resume()
         }
     }
 }
