@@ -32,24 +32,11 @@ struct ExampleAppTests {
             try FileManager.default.setAttributes(
                 [.modificationDate: Date()], ofItemAtPath: ExampleAppTests.example.appendingPathComponent("Package.swift").path)
             print("building Examples/MyAppDash into \(ExampleAppTests.scratch.path) (the first build compiles AsyncDash's dependencies again)")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["swift", "build", "--package-path", ExampleAppTests.example.path, "--scratch-path", ExampleAppTests.scratch.path,
-                                 "--product", "myapp-dash"]
             let log = ExampleAppTests.scratch.deletingLastPathComponent().appendingPathComponent(".build-examples.log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let deadline = ContinuousClock.now.advanced(by: .seconds(1800))
-            while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(500)) }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            try handle.close()
-            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            guard process.terminationStatus == 0 else {
+            let (status, output) = try await SwiftToolRun.run(
+                ["build", "--package-path", ExampleAppTests.example.path, "--scratch-path", ExampleAppTests.scratch.path, "--product", "myapp-dash"],
+                log: log, timeout: .seconds(1800))
+            guard status == 0 else {
                 throw BuildFailed(output: String(output.suffix(6000)))
             }
             let binary = ExampleAppTests.scratch.appendingPathComponent("debug/myapp-dash")

@@ -8,25 +8,11 @@ import Testing
 /// Examples/MyAppDash, which ExampleAppTests builds and runs.)
 @Suite("The asyncdash-init command plugin", .serialized)
 struct ScaffoldPluginTests {
-    /// Runs `swift package …` and waits for it without blocking a thread of the cooperative pool.
+    /// Runs `swift package …` in `directory` (its own scratch path).
     func swiftPackage(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "package", "--scratch-path", directory.appendingPathComponent(".build").path] + arguments
-        process.currentDirectoryURL = directory
-        let log = directory.appendingPathComponent("plugin.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = ContinuousClock.now.advanced(by: .seconds(900))
-        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        try await SwiftToolRun.run(
+            ["package", "--scratch-path", directory.appendingPathComponent(".build").path] + arguments, in: directory,
+            log: directory.appendingPathComponent("plugin.log"), timeout: .seconds(900))
     }
 
     @Test func itScaffoldsAnExecutableAndAConfigAndRefusesToOverwrite() async throws {
