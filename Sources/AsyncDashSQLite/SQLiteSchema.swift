@@ -120,16 +120,31 @@ enum SQLiteSchema {
     ///
     /// GRDB reads the applied migrations before taking the write lock, so two processes can both
     /// decide to run a migration; the second one then fails (its identifier is already recorded).
-    /// Every migration here is idempotent, and a retry reads the applied migrations afresh.
+    /// Every migration here is idempotent, and a retry reads the applied migrations afresh. Each
+    /// such failure means another process applied at least one migration, so a process needs at
+    /// most one retry per migration (``migrationAttempts(_:)``); the bound is never a guess.
     static func migrate(_ migrator: DatabaseMigrator, _ pool: DatabasePool) throws {
         var attempt = 0
         while true {
             do {
                 return try migrator.migrate(pool)
-            } catch is DatabaseError where attempt < 5 {
+            } catch is DatabaseError where attempt < migrationAttempts(migrator) {
                 attempt += 1
+                usleep(useconds_t(migrationRetryPause(attempt) * 1_000_000))
             }
         }
+    }
+
+    /// How many times a migration run is retried after a clash with another process: one more
+    /// than the number of migrations (every clash means another process applied one).
+    static func migrationAttempts(_ migrator: DatabaseMigrator) -> Int {
+        migrator.migrations.count + 2
+    }
+
+    /// A short jittered pause before the `attempt`th retry, in seconds (at most 50 ms), so that
+    /// processes that clashed do not clash again in lock-step.
+    static func migrationRetryPause(_ attempt: Int) -> Double {
+        Double.random(in: 0.001...0.005) * Double(min(attempt, 10))
     }
 
     /// The SQL column type of a column type.
@@ -185,8 +200,9 @@ extension SQLiteSchema {
                         continuation.resume(with: result.map { _ in () })
                     }
                 }
-            } catch is DatabaseError where attempt < 5 {
+            } catch is DatabaseError where attempt < migrationAttempts(migrator) {
                 attempt += 1
+                try await Task.sleep(for: .seconds(migrationRetryPause(attempt)))
             }
         }
     }
