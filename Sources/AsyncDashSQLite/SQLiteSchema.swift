@@ -83,6 +83,7 @@ enum SQLiteSchema {
         migrator.registerMigration("asyncdash.coordination.v6.lock_age") { db in
             try db.execute(sql: "ALTER TABLE \(locks) ADD COLUMN acquired_at REAL")
         }
+        migrator.registerMigration("asyncdash.coordination.v7.changes", migrate: createChangesTable)
         return migrator
     }
 
@@ -112,6 +113,10 @@ enum SQLiteSchema {
                     try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(quote(model.table + "_updated_at")) ON \(table) (\"updated_at\")")
                 }
             }
+        }
+        // Every write of a record is a change of the task it is keyed by (the change feed).
+        migrator.registerMigration("record.\(model.table).changes") { db in
+            try db.execute(sql: changeTriggers(table: model.table, key: model.keyColumn, events: ["INSERT", "UPDATE", "DELETE"]))
         }
         return migrator
     }
@@ -165,7 +170,7 @@ enum SQLiteSchema {
     /// Checks that `model` can be stored: no column named like the row id, no two columns whose
     /// names differ only in case (SQLite names are case-insensitive), no reserved table name.
     static func validate(_ model: RecordModel) throws {
-        let reservedTables = [locks, progress, activeTasks, deadLetters, jobs, "grdb_migrations"]
+        let reservedTables = [locks, progress, activeTasks, deadLetters, jobs, audit, outbox, changes, "grdb_migrations"]
         let lowerTable = model.table.lowercased()
         if reservedTables.contains(lowerTable) || lowerTable.hasPrefix("sqlite_") {
             throw SQLiteStoreError(

@@ -8,7 +8,8 @@ extension SQLiteStore {
     ///
     /// - `sqlite://relative/path.sqlite` — a path relative to the working directory;
     /// - `sqlite:///absolute/path.sqlite` — an absolute path;
-    /// - query options: `synchronous=normal|full`, `busy_timeout_ms=N`.
+    /// - query options: `synchronous=normal|full`, `busy_timeout_ms=N` (0 to 3,600,000),
+    ///   `change_poll_ms=N` (10 to 60,000).
     ///
     /// ```swift
     /// let (path, options) = try SQLiteStore.parse(url: "sqlite:///var/app/dash.sqlite?synchronous=normal")
@@ -54,18 +55,25 @@ extension SQLiteStore {
                 }
                 options.synchronous = setting
             case "busy_timeout_ms":
-                guard let milliseconds = Int(value), milliseconds >= 0 else {
-                    throw SQLiteStoreError(
-                        .invalidOption, value: "busy_timeout_ms=\(value)",
-                        reason: "expected a whole number of milliseconds, 0 or more (e.g. busy_timeout_ms=10000)")
-                }
-                options.busyTimeout = .milliseconds(milliseconds)
+                options.busyTimeout = .milliseconds(try milliseconds(name, value, in: 0...3_600_000, example: 10_000))
+            case "change_poll_ms":
+                options.changePollInterval = .milliseconds(try milliseconds(name, value, in: 10...60_000, example: 100))
             default:
                 throw SQLiteStoreError(
                     .invalidOption, value: String(pair),
-                    reason: "unknown option '\(name)'; valid options are synchronous=normal|full and busy_timeout_ms=N")
+                    reason: "unknown option '\(name)'; valid options are synchronous=normal|full, busy_timeout_ms=N and change_poll_ms=N")
             }
         }
         return options
+    }
+
+    /// The whole number of milliseconds `value` of option `name`, within `range`.
+    private static func milliseconds(_ name: String, _ value: String, in range: ClosedRange<Int>, example: Int) throws -> Int {
+        guard let milliseconds = Int(value), range.contains(milliseconds) else {
+            throw SQLiteStoreError(
+                .invalidOption, value: "\(name)=\(value)",
+                reason: "expected a whole number of milliseconds from \(range.lowerBound) to \(range.upperBound) (e.g. \(name)=\(example))")
+        }
+        return milliseconds
     }
 }

@@ -22,8 +22,8 @@ import Synchronization
 ///
 /// Timestamps are stored as seconds since 1970 in a `REAL`, so a date read back may differ from
 /// the one written in its last binary digit (well under a microsecond). Writes bypass GRDB's
-/// change tracking, and other processes write too, so watch for changes by polling, not with
-/// GRDB's `ValueObservation`.
+/// change tracking, and other processes write too, so watch for changes with the store's change
+/// feed (``subscribe()``), not with GRDB's `ValueObservation`.
 public final class SQLiteStore: Sendable {
     /// The database file.
     public let path: String
@@ -35,6 +35,7 @@ public final class SQLiteStore: Sendable {
     let pointReader: SQLitePointReader
     let clock: any AsyncDashClock
     let batcher: SQLiteWriteBatcher
+    let changeFeed: SQLiteChangeFeed
     private let modelSQL = Mutex<[String: SQLiteModelSQL]>([:])
     /// When expired locks and progress entries are next purged (seconds since 1970, by `clock`).
     let nextPurge = Mutex<TimeInterval>(0)
@@ -68,6 +69,7 @@ public final class SQLiteStore: Sendable {
         self.pointReader = try SQLitePointReader(path: path, busyTimeout: options.busyTimeout)
         self.clock = clock
         self.batcher = SQLiteWriteBatcher(pool: pool, maximumBatchSize: options.maximumBatchSize)
+        self.changeFeed = SQLiteChangeFeed(pool: pool, interval: options.changePollInterval)
     }
 
     /// Opens the pool and runs the coordination migrations, retrying while another process holds
@@ -135,10 +137,18 @@ extension SQLiteStore: DurableQueueStore {
     public var isPersistent: Bool { true }
 }
 
+extension SQLiteStore: ChangeFeed {
+    /// Notices of the tasks changed by any process on this file (see ``SQLiteStoreOptions/changePollInterval``).
+    public func subscribe() async throws -> ChangeSubscription {
+        try await changeFeed.subscribe()
+    }
+}
+
 extension StoreSet {
-    /// One ``SQLiteStore`` serving every role: records, coordination, queue, audit log and outbox.
+    /// One ``SQLiteStore`` serving every role: records, coordination, queue, audit log, outbox and
+    /// change feed.
     public static func sqlite(_ store: SQLiteStore) -> StoreSet {
-        StoreSet(records: store, coordination: store, queue: store, audit: store, outbox: store)
+        StoreSet(records: store, coordination: store, queue: store, audit: store, outbox: store, changes: store)
     }
 
     /// One ``SQLiteStore`` serving every role.

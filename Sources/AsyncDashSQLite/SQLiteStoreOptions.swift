@@ -53,13 +53,26 @@ public struct SQLiteStoreOptions: Sendable, Hashable {
     /// The most writes committed together in one transaction by the group-commit writer.
     public var maximumBatchSize: Int
 
+    /// How often the change feed reads the change log while anyone listens: the longest a live
+    /// view waits to hear of a change another process made; 100 ms by default.
+    public var changePollInterval: Duration
+
+    /// The range ``changePollInterval`` is kept in.
+    public static let changePollRange: ClosedRange<Duration> = .milliseconds(10) ... .seconds(60)
+
     /// - Parameters:
     ///   - synchronous: How each commit waits for the disk (default ``Synchronous/full``).
     ///   - busyTimeout: How long a write waits for the write lock (default 10 s).
     ///   - maximumBatchSize: The most writes per group commit (default 4096).
-    public init(synchronous: Synchronous = .full, busyTimeout: Duration = .seconds(10), maximumBatchSize: Int = 4096) {
+    ///   - changePollInterval: How often the change feed polls while anyone listens (default
+    ///     100 ms; kept within ``changePollRange``).
+    public init(
+        synchronous: Synchronous = .full, busyTimeout: Duration = .seconds(10), maximumBatchSize: Int = 4096,
+        changePollInterval: Duration = .milliseconds(100)
+    ) {
         self.synchronous = synchronous
         self.busyTimeout = busyTimeout
         self.maximumBatchSize = max(1, maximumBatchSize)
+        self.changePollInterval = min(max(changePollInterval, Self.changePollRange.lowerBound), Self.changePollRange.upperBound)
     }
 }

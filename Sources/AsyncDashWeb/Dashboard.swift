@@ -31,7 +31,8 @@ public struct Dashboard: Sendable {
     let staticFiles: StaticFiles
     let metrics: DashboardMetrics
     let logger: Logger
-    /// How often live streams look for changes.
+    /// The shortest time between two reads of one live stream: a stream re-reads when the store's
+    /// change feed names its task (or anything, for the list), at most this often.
     let streamInterval: Duration
     let allowsActions: Bool
 

@@ -31,6 +31,11 @@ struct ExampleAppTests {
             // added to AsyncDash (its path dependency) since: touching the manifest re-plans it.
             try FileManager.default.setAttributes(
                 [.modificationDate: Date()], ofItemAtPath: ExampleAppTests.example.appendingPathComponent("Package.swift").path)
+            // Nor does it always recompile the example's own module when a type of AsyncDash it
+            // uses changes layout (seen: a stale object file crashing in a changed StoreSet), so
+            // the example's few files are compiled afresh every time.
+            let ownModule = ExampleAppTests.scratch.appendingPathComponent("debug/myapp_dash.build")
+            if FileManager.default.fileExists(atPath: ownModule.path) { try FileManager.default.removeItem(at: ownModule) }
             print("building Examples/MyAppDash into \(ExampleAppTests.scratch.path) (the first build compiles AsyncDash's dependencies again)")
             let log = ExampleAppTests.scratch.deletingLastPathComponent().appendingPathComponent(".build-examples.log")
             let (status, output) = try await SwiftToolRun.run(

@@ -1,5 +1,5 @@
 import AsyncDash
-import AsyncDashSQLite
+@testable import AsyncDashSQLite
 import Foundation
 import Testing
 
@@ -240,6 +240,65 @@ final class SQLiteStoreTests {
         #expect(absolute.options.synchronous == .normal)
         #expect(absolute.options.busyTimeout == .milliseconds(2500))
         #expect(try SQLiteStore.parse(url: "sqlite:///x.sqlite?synchronous=FULL").options.synchronous == .full)
+        #expect(try SQLiteStore.parse(url: "sqlite:///x.sqlite?change_poll_ms=25").options.changePollInterval == .milliseconds(25))
+        #expect(SQLiteStoreOptions().changePollInterval == .milliseconds(100))
+    }
+
+    // MARK: - The change feed across connections
+
+    @Test func aChangeMadeThroughAnotherConnectionReachesEverySubscriber() async throws {
+        let path = temporaryDatabasePath()
+        let watcher = try StoreSet.sqlite(url: "sqlite://\(path)?change_poll_ms=20")
+        let writer = try SQLiteStore(path: path)
+        try await writer.prepare(counterModel)
+        let subscriptions = try await [watcher.changes.subscribe(), watcher.changes.subscribe(), watcher.changes.subscribe()]
+        try await writer.upsert(counterModel, key: "from-elsewhere", increment)
+        try await writer.setProgress(.text("half"), for: "progressing", ttl: .seconds(60))
+        for subscription in subscriptions {
+            var heard: Set<String> = []
+            while heard != ["from-elsewhere", "progressing"], let notice = await subscription.next(timeout: .seconds(10)) {
+                if case .changed(let names) = notice { heard.formUnion(names) } else { Issue.record("unexpected \(notice)") }
+            }
+            #expect(heard == ["from-elsewhere", "progressing"])
+        }
+    }
+
+    @Test func aRenewalOfALockIsNotAChangeButATakeoverIs() async throws {
+        let stores = try StoreSet.sqlite(url: "sqlite://\(temporaryDatabasePath())?change_poll_ms=10")
+        #expect(try await stores.coordination.reserveLocks(["k"], owner: "t1", ttl: .seconds(60)) == .reserved)
+        let changes = try await stores.changes.subscribe()
+        #expect(try await stores.coordination.reserveLocks(["k"], owner: "t1", ttl: .seconds(120)) == .reserved)  // renewal
+        #expect(await changes.next(timeout: .milliseconds(300)) == nil)
+        _ = try await stores.coordination.releaseLocks(owner: "t1")
+        #expect(await changes.next(timeout: .seconds(10)) == .changed(["t1"]))
+    }
+
+    @Test func aPollBehindThePrunedLogResyncsItsListeners() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let total = SQLiteSchema.changesKept + 2 * SQLiteSchema.changesPruneEvery
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<total {
+                group.addTask { try await store.addActiveTask("t\(index)") }
+            }
+            try await group.waitForAll()
+        }
+        let poller = SQLiteChangePoller(pool: store.pool, interval: .seconds(60))
+        let broadcaster = ChangeBroadcaster()
+        let changes = broadcaster.subscribe()
+        // From the start: the first rows are pruned.
+        #expect(try await poller.readChanges(after: 0, for: broadcaster) == Int64(total))
+        #expect(await changes.next(timeout: .seconds(1)) == .resync)
+        // From near the end: the last rows, by name.
+        #expect(try await poller.readChanges(after: Int64(total - 2), for: broadcaster) == Int64(total))
+        let lastTwo = await changes.next(timeout: .seconds(1))
+        guard case .changed(let names) = lastTwo else {
+            Issue.record("expected the last two tasks, got \(String(describing: lastTwo))")
+            return
+        }
+        #expect(names.count == 2 && names.allSatisfy { $0.hasPrefix("t") && Int($0.dropFirst()).map { (0..<total).contains($0) } == true })
+        // More than one read takes: a resync, not a partial list.
+        #expect(try await poller.readChanges(after: Int64(total - SQLiteSchema.changesPruneEvery - 1), for: broadcaster) == Int64(total))
+        #expect(await changes.next(timeout: .seconds(1)) == .resync)
     }
 
     @Test(arguments: [
@@ -247,6 +306,10 @@ final class SQLiteStoreTests {
         ("sqlite://", "no file path"),
         ("sqlite:///x.sqlite?synchronous=off", "synchronous=off"),
         ("sqlite:///x.sqlite?busy_timeout_ms=soon", "busy_timeout_ms=soon"),
+        ("sqlite:///x.sqlite?busy_timeout_ms=2147483648", "busy_timeout_ms=2147483648"),
+        ("sqlite:///x.sqlite?busy_timeout_ms=-1", "from 0 to 3600000"),
+        ("sqlite:///x.sqlite?change_poll_ms=0", "from 10 to 60000"),
+        ("sqlite:///x.sqlite?change_poll_ms=9223372036854775808", "change_poll_ms="),
         ("sqlite:///x.sqlite?journal=wal", "journal"),
     ])
     func badURLsNameTheValueAndWhatIsValid(url: String, mentioned: String) throws {

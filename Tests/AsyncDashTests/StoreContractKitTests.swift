@@ -65,11 +65,13 @@ struct StoreContractKitTests {
 
     @Test func aDriverWithNonAtomicLocksFailsTheKit() async throws {
         let broken = StoreContract(driver: "broken") { clock in
-            let base = MemoryCoordinationStore(clock: clock)
-            var stores = StoreSet.memory(clock: clock)
-            stores.coordination = NonAtomicLocks(base: base)
-            stores.queue = MemoryQueueStore(clock: clock, locks: base)  // heartbeats renew the same locks
-            return stores
+            let changes = ChangeBroadcaster()
+            let base = MemoryCoordinationStore(clock: clock, changes: changes)
+            let outbox = MemoryOutboxStore(clock: clock)
+            return StoreSet(
+                records: MemoryRecordStore(outbox: outbox, changes: changes), coordination: NonAtomicLocks(base: base),
+                queue: MemoryQueueStore(clock: clock, locks: base),  // heartbeats renew the same locks
+                audit: base, outbox: outbox, changes: changes)
         }
         let report = await broken.run()
         let failed = report.failures.map(\.check)

@@ -29,9 +29,15 @@ public actor MemoryCoordinationStore: CoordinationStore {
     private var letters: [DeadLetter] = []
     /// The ``AuditLog`` entries, oldest first.
     var auditEntries: [AuditEntry] = []
+    /// Told of every task whose locks, progress or place in the active set changes.
+    private let changes: ChangeBroadcaster?
 
-    public init(clock: any AsyncDashClock = SystemClock()) {
+    /// - Parameters:
+    ///   - clock: Decides TTL expiry.
+    ///   - changes: The store set's change feed, told of each task this store changes.
+    public init(clock: any AsyncDashClock = SystemClock(), changes: ChangeBroadcaster? = nil) {
         self.clock = clock
+        self.changes = changes
     }
 
     public func reserveLocks(_ keys: [String], owner: String, ttl: Duration) async throws -> LockReservation {
@@ -50,6 +56,7 @@ public actor MemoryCoordinationStore: CoordinationStore {
             lockTable[key] = Lock(owner: owner, expiresAt: expiresAt, acquiredAt: kept ?? now)
         }
         tracking[owner, default: []].formUnion(keys)
+        if !keys.isEmpty { changes?.publish(owner) }
         return .reserved
     }
 
@@ -70,6 +77,7 @@ public actor MemoryCoordinationStore: CoordinationStore {
             lockTable.removeValue(forKey: key)
             released.append(key)
         }
+        if !released.isEmpty { changes?.publish(owner) }
         return released
     }
 
@@ -91,6 +99,7 @@ public actor MemoryCoordinationStore: CoordinationStore {
 
     public func setProgress(_ progress: ProgressPayload, for task: String, ttl: Duration) async throws {
         progressTable[task] = ProgressEntry(payload: progress, expiresAt: clock.now().addingTimeInterval(ttl.timeInterval))
+        changes?.publish(task)
     }
 
     public func progress(for task: String) async throws -> ProgressPayload? {
@@ -101,16 +110,19 @@ public actor MemoryCoordinationStore: CoordinationStore {
     @discardableResult
     public func deleteProgress(for task: String) async throws -> Bool {
         guard let entry = progressTable.removeValue(forKey: task) else { return false }
+        changes?.publish(task)
         return entry.expiresAt > clock.now()
     }
 
     public func addActiveTask(_ task: String) async throws {
-        active.insert(task)
+        if active.insert(task).inserted { changes?.publish(task) }
     }
 
     @discardableResult
     public func removeActiveTask(_ task: String) async throws -> Bool {
-        active.remove(task) != nil
+        guard active.remove(task) != nil else { return false }
+        changes?.publish(task)
+        return true
     }
 
     public func activeTasks() async throws -> [String] {

@@ -8,11 +8,15 @@ public actor MemoryRecordStore: RecordStore {
     private var tables: [String: [String: Row]] = [:]
     private var nextSequence = 0
     private let outbox: MemoryOutboxStore?
+    private let changes: ChangeBroadcaster?
 
-    /// - Parameter outbox: Where ``apply(_:key:_:outbox:)`` appends outbox messages (the same
-    ///   store set's outbox role).
-    public init(outbox: MemoryOutboxStore? = nil) {
+    /// - Parameters:
+    ///   - outbox: Where ``apply(_:key:_:outbox:)`` appends outbox messages (the same store
+    ///     set's outbox role).
+    ///   - changes: The store set's change feed, told of each record key written or deleted.
+    public init(outbox: MemoryOutboxStore? = nil, changes: ChangeBroadcaster? = nil) {
         self.outbox = outbox
+        self.changes = changes
     }
 
     /// Applies `change`, then appends `messages` to the outbox (in memory a crash between the two
@@ -50,6 +54,7 @@ public actor MemoryRecordStore: RecordStore {
         }
         // Mutate the table in place: copying it out and back would make every write O(records).
         tables[model.table, default: [:]][key] = Row(sequence: sequence, record: record)
+        changes?.publish(key)
         return record
     }
 
@@ -75,7 +80,9 @@ public actor MemoryRecordStore: RecordStore {
 
     @discardableResult
     public func delete(_ model: RecordModel, key: String) async throws -> Bool {
-        tables[model.table]?.removeValue(forKey: key) != nil
+        guard tables[model.table]?.removeValue(forKey: key) != nil else { return false }
+        changes?.publish(key)
+        return true
     }
 
     /// Fails on the first of `columns` that `model` does not have: nothing is dropped silently.

@@ -1,6 +1,6 @@
 /// Every role one store driver provides from one URL (DESIGN §6): dashboard records, coordination
-/// (locks, progress, the active set, dead letters), the durable task queue, the audit log, and the
-/// outbox of durable observers.
+/// (locks, progress, the active set, dead letters), the durable task queue, the audit log, the
+/// outbox of durable observers, and the change feed that pushes "task changed" to live views.
 ///
 /// Code outside a driver holds these roles, never a concrete store type: the command line, the
 /// dashboard and the workers work the same on every driver.
@@ -20,23 +20,29 @@ public struct StoreSet: Sendable {
     public var audit: any AuditLog
     /// Events for durable observers, until delivered.
     public var outbox: any OutboxStore
+    /// Notices that tasks changed (records, progress, locks, the active set), from every process
+    /// on the store.
+    public var changes: any ChangeFeed
 
     public init(
-        records: any RecordStore, coordination: any CoordinationStore, queue: any DurableQueueStore, audit: any AuditLog, outbox: any OutboxStore
+        records: any RecordStore, coordination: any CoordinationStore, queue: any DurableQueueStore, audit: any AuditLog,
+        outbox: any OutboxStore, changes: any ChangeFeed
     ) {
         self.records = records
         self.coordination = coordination
         self.queue = queue
         self.audit = audit
         self.outbox = outbox
+        self.changes = changes
     }
 
     /// Fresh memory stores for every role (single process; nothing survives the process).
     public static func memory(clock: any AsyncDashClock = SystemClock()) -> StoreSet {
-        let coordination = MemoryCoordinationStore(clock: clock)
+        let changes = ChangeBroadcaster()
+        let coordination = MemoryCoordinationStore(clock: clock, changes: changes)
         let outbox = MemoryOutboxStore(clock: clock)
         return StoreSet(
-            records: MemoryRecordStore(outbox: outbox), coordination: coordination,
-            queue: MemoryQueueStore(clock: clock, locks: coordination), audit: coordination, outbox: outbox)
+            records: MemoryRecordStore(outbox: outbox, changes: changes), coordination: coordination,
+            queue: MemoryQueueStore(clock: clock, locks: coordination), audit: coordination, outbox: outbox, changes: changes)
     }
 }

@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 
 /// The store-role contracts as a kit: one call runs every check of every role — records (with
-/// listing and the outbox write), coordination, queue, audit log, outbox — against a driver, so a
-/// store in another package proves itself with the same checks as `memory` and `sqlite` here.
+/// listing and the outbox write), coordination, queue, audit log, outbox, change feed — against a
+/// driver, so a store in another package proves itself with the same checks as `memory` and
+/// `sqlite` here.
 ///
 /// The kit does not depend on a test framework: ``run()`` returns a ``StoreContractReport``
 /// whose failures name the check, the role and what was expected.
@@ -68,7 +69,7 @@ public struct StoreContract: Sendable {
     }
 
     static var checks: [Check] {
-        recordChecks + coordinationChecks + queueChecks + auditChecks + outboxChecks
+        recordChecks + coordinationChecks + queueChecks + auditChecks + outboxChecks + changeChecks
     }
 }
 

@@ -29,7 +29,10 @@ extension Dashboard {
             }
             return self.eventStream { writer in
                 try await writer.write(Self.event("task", first.json))
-                try await self.follow(&writer, from: first, event: "task", maxDuration: .seconds(3_600), json: \.json, done: \.finished) {
+                try await self.follow(
+                    &writer, from: first, event: "task", maxDuration: .seconds(3_600), json: \.json, done: \.finished,
+                    relevant: { $0.concerns(name) }
+                ) {
                     try await self.data.snapshot(name)
                 } gone: { writer in
                     try await writer.write(Self.event("gone", ["task_name": .string(name)]))
@@ -42,28 +45,53 @@ extension Dashboard {
             return self.eventStream { writer in
                 let first = try await self.listVersion()
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-                try await self.follow(&writer, from: first, event: "changed", maxDuration: .seconds(600), json: { $0 }, done: { _ in false }) {
+                try await self.follow(
+                    &writer, from: first, event: "changed", maxDuration: .seconds(600), json: { $0 }, done: { _ in false }, relevant: { _ in true }
+                ) {
                     try await self.listVersion()
                 }
             }
         }
     }
 
-    /// Reads `read` every ``streamInterval`` and writes `event` whenever the value changes, and a
-    /// keep-alive comment after 15 s without one. Stops when `done` holds, when `read` finds
-    /// nothing (after `gone`), after `maxDuration` (EventSource reconnects), or when the server
-    /// shuts down.
+    /// Writes `event` whenever the value `read` returns changes: it re-reads when the store's
+    /// change feed sends a notice that is `relevant` (at most once per ``streamInterval``), and
+    /// writes a keep-alive comment after 15 s without an event. Stops when `done` holds, when
+    /// `read` finds nothing (after `gone`), after `maxDuration` (EventSource reconnects), or when
+    /// the server shuts down.
+    ///
+    /// One subscription per stream, but no store reads per stream while nothing changes: the
+    /// driver's feed does the watching (SQLite: one poll of the change log per process).
     func follow<Value: Equatable & Sendable>(
         _ writer: inout any ResponseBodyWriter, from first: Value, event: String, maxDuration: Duration,
-        json: (Value) -> JSONValue, done: (Value) -> Bool,
+        json: (Value) -> JSONValue, done: (Value) -> Bool, relevant: (ChangeNotice) -> Bool,
         read: () async throws -> Value?,
         gone: (inout any ResponseBodyWriter) async throws -> Void = { _ in }
     ) async throws {
+        let changes = try await data.manager.stores.changes.subscribe()
         var last = first
+        // `first` was read before the subscription: a change in between needs one more read.
+        var due = true
         var quiet = Duration.zero
         let started = ContinuousClock.now
+        var lastRead = started
         while !done(last), await streamGoesOn(), ContinuousClock.now - started < maxDuration {
-            try await Task.sleep(for: streamInterval)
+            if !due {
+                let waiting = ContinuousClock.now
+                if let notice = await changes.next(timeout: .seconds(1)) { due = relevant(notice) }
+                quiet += ContinuousClock.now - waiting
+                if !due {
+                    if quiet >= .seconds(15) {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        quiet = .zero
+                    }
+                    continue
+                }
+            }
+            let sinceRead = ContinuousClock.now - lastRead
+            if sinceRead < streamInterval { try await Task.sleep(for: streamInterval - sinceRead) }
+            due = false
+            lastRead = ContinuousClock.now
             guard let value = try await read() else {
                 try await gone(&writer)
                 return
@@ -72,12 +100,6 @@ extension Dashboard {
                 try await writer.write(Self.event(event, json(value)))
                 last = value
                 quiet = .zero
-            } else {
-                quiet += streamInterval
-                if quiet >= .seconds(15) {
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    quiet = .zero
-                }
             }
         }
     }
