@@ -21,4 +21,15 @@ struct ContractKitArticleTests {
         let report = await contract.run()
         #expect(report.failures.isEmpty, "\(report)")
     }
+
+    /// "Feeding the change feed", as printed.
+    @Test func aStoreTellsItsBroadcasterWhatChanged() async throws {
+        let clock = ManualClock()
+        let changes = ChangeBroadcaster()
+        let coordination = MemoryCoordinationStore(clock: clock, changes: changes)
+        let subscription = try await changes.subscribe()
+        try await coordination.addActiveTask("import-42")
+        let notice = await subscription.next(timeout: .seconds(1))   // .changed(["import-42"])
+        #expect(notice == .changed(["import-42"]))
+    }
 }
