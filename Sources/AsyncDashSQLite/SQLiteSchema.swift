@@ -15,6 +15,7 @@ enum SQLiteSchema {
     static let jobs = "asyncdash_jobs"
     static let audit = "asyncdash_audit"
     static let outbox = "asyncdash_outbox"
+    static let workers = "asyncdash_workers"
 
     /// The record-table column SQLite numbers rows with (insertion order).
     static let rowIDColumn = "id"
@@ -84,6 +85,21 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE \(locks) ADD COLUMN acquired_at REAL")
         }
         migrator.registerMigration("asyncdash.coordination.v7.changes", migrate: createChangesTable)
+        // Workers announce themselves (idle ones too), for operators.
+        migrator.registerMigration("asyncdash.coordination.v8.workers") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS \(workers) (
+                        worker_id TEXT NOT NULL PRIMARY KEY,
+                        host TEXT NOT NULL,
+                        pid INTEGER NOT NULL,
+                        started_at REAL NOT NULL,
+                        concurrency INTEGER NOT NULL,
+                        announced_at REAL NOT NULL,
+                        present_until REAL NOT NULL
+                    ) WITHOUT ROWID
+                    """)
+        }
         return migrator
     }
 
@@ -170,7 +186,7 @@ enum SQLiteSchema {
     /// Checks that `model` can be stored: no column named like the row id, no two columns whose
     /// names differ only in case (SQLite names are case-insensitive), no reserved table name.
     static func validate(_ model: RecordModel) throws {
-        let reservedTables = [locks, progress, activeTasks, deadLetters, jobs, audit, outbox, changes, "grdb_migrations"]
+        let reservedTables = [locks, progress, activeTasks, deadLetters, jobs, audit, outbox, changes, workers, "grdb_migrations"]
         let lowerTable = model.table.lowercased()
         if reservedTables.contains(lowerTable) || lowerTable.hasPrefix("sqlite_") {
             throw SQLiteStoreError(

@@ -44,9 +44,45 @@ public protocol DurableTaskQueue: TaskQueue {
     /// back a job it is still running, however late its heartbeat.
     func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob]
 
-    /// The workers holding leases now, by worker id: the tasks each runs, its last heartbeat and
-    /// when its leases end (an expired one marks a worker that stopped heartbeating).
+    /// Records that a worker is alive until `until`, running or idle: ``QueueWorker`` announces
+    /// itself when it starts and on every heartbeat round, so ``workers()`` lists idle workers too.
+    func announce(_ presence: WorkerPresence, until: Date) async throws
+
+    /// Forgets a worker that stopped cleanly (its presence would otherwise last until it ends).
+    func retire(workerID: String) async throws
+
+    /// The live workers, by worker id: each worker whose announced presence has not ended, and
+    /// each worker holding leases — the tasks it runs, its last heartbeat and when its leases end
+    /// (an expired one marks a worker that stopped heartbeating).
     func workers() async throws -> [WorkerLeases]
+}
+
+/// Who a worker is: what it announces (``DurableTaskQueue/announce(_:until:)``) so operators see
+/// every live worker, idle ones included.
+public struct WorkerPresence: Sendable, Hashable {
+    public var workerID: String
+    /// The host it runs on.
+    public var host: String
+    /// Its process id.
+    public var pid: Int
+    public var startedAt: Date
+    /// The most jobs it runs at once.
+    public var concurrency: Int
+
+    public init(workerID: String, host: String, pid: Int, startedAt: Date, concurrency: Int) {
+        self.workerID = workerID
+        self.host = host
+        self.pid = pid
+        self.startedAt = startedAt
+        self.concurrency = concurrency
+    }
+
+    /// This process as worker `workerID`.
+    public static func thisProcess(workerID: String, startedAt: Date, concurrency: Int) -> WorkerPresence {
+        WorkerPresence(
+            workerID: workerID, host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier),
+            startedAt: startedAt, concurrency: concurrency)
+    }
 }
 
 /// A worker as the queue sees it (``DurableTaskQueue/workers()``).
@@ -54,16 +90,43 @@ public struct WorkerLeases: Sendable, Hashable {
     public var workerID: String
     /// The tasks it holds, sorted.
     public var taskNames: [String]
-    /// Its latest heartbeat (or claim) among those tasks.
+    /// Its latest heartbeat, claim or announcement.
     public var lastHeartbeat: Date?
     /// When the last of its leases ends.
     public var leaseExpiresAt: Date?
+    /// What it announced, if its presence has not ended (`nil` for a worker known only by its
+    /// leases: one that never announced, or whose presence ended while it still holds leases).
+    public var presence: WorkerPresence?
+    /// When its announced presence ends unless renewed.
+    public var presentUntil: Date?
 
-    public init(workerID: String, taskNames: [String], lastHeartbeat: Date?, leaseExpiresAt: Date?) {
+    public init(
+        workerID: String, taskNames: [String], lastHeartbeat: Date?, leaseExpiresAt: Date?, presence: WorkerPresence? = nil,
+        presentUntil: Date? = nil
+    ) {
         self.workerID = workerID
         self.taskNames = taskNames
         self.lastHeartbeat = lastHeartbeat
         self.leaseExpiresAt = leaseExpiresAt
+        self.presence = presence
+        self.presentUntil = presentUntil
+    }
+
+    /// Merges the lease holders with the announced workers whose presence has not ended at `now`:
+    /// the rule every driver's ``DurableTaskQueue/workers()`` follows.
+    public static func merge(
+        leases: [WorkerLeases], presences: [(presence: WorkerPresence, until: Date, announcedAt: Date)], now: Date
+    ) -> [WorkerLeases] {
+        var byID = Dictionary(leases.map { ($0.workerID, $0) }, uniquingKeysWith: { first, _ in first })
+        for (presence, until, announcedAt) in presences where until > now {
+            var worker = byID[presence.workerID]
+                ?? WorkerLeases(workerID: presence.workerID, taskNames: [], lastHeartbeat: nil, leaseExpiresAt: nil)
+            worker.presence = presence
+            worker.presentUntil = until
+            worker.lastHeartbeat = max(worker.lastHeartbeat ?? announcedAt, announcedAt)
+            byID[presence.workerID] = worker
+        }
+        return byID.values.sorted { $0.workerID < $1.workerID }
     }
 }
 

@@ -73,6 +73,14 @@ struct MemoryDurableTaskQueue: DurableTaskQueue, TaskQueueInspector {
         await state.state(of: taskName)
     }
 
+    func announce(_ presence: WorkerPresence, until: Date) async throws {
+        await state.announce(presence, until: until)
+    }
+
+    func retire(workerID: String) async throws {
+        await state.retire(workerID: workerID)
+    }
+
     func workers() async throws -> [WorkerLeases] {
         await state.workers()
     }
@@ -100,6 +108,7 @@ actor MemoryQueueState {
     private let locks: MemoryCoordinationStore?
     private var entries: [String: Entry] = [:]
     private var nextSequence = 0
+    private var presences: [String: (presence: WorkerPresence, until: Date, announcedAt: Date)] = [:]
 
     init(clock: any AsyncDashClock, locks: MemoryCoordinationStore?) {
         self.clock = clock
@@ -213,13 +222,24 @@ actor MemoryQueueState {
         }
     }
 
+    func announce(_ presence: WorkerPresence, until: Date) {
+        let now = clock.now()
+        presences = presences.filter { $0.value.until > now }
+        presences[presence.workerID] = (presence, until, now)
+    }
+
+    func retire(workerID: String) {
+        presences[workerID] = nil
+    }
+
     func workers() -> [WorkerLeases] {
         let running = entries.values.filter { $0.phase == .running && $0.leaseOwner != nil }
-        return Dictionary(grouping: running) { $0.leaseOwner ?? "" }.map { owner, held in
+        let leases = Dictionary(grouping: running) { $0.leaseOwner ?? "" }.map { owner, held in
             WorkerLeases(
                 workerID: owner, taskNames: held.map(\.job.taskName).sorted(),
                 lastHeartbeat: held.compactMap(\.heartbeatAt).max(), leaseExpiresAt: held.compactMap(\.leaseExpiresAt).max())
-        }.sorted { $0.workerID < $1.workerID }
+        }
+        return WorkerLeases.merge(leases: leases, presences: Array(presences.values), now: clock.now())
     }
 
     func state(of taskName: String) -> QueuedTaskState? {

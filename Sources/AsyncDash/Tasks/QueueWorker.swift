@@ -44,6 +44,7 @@ public actor QueueWorker {
     private var reclaiming: Task<Void, Never>?
     private var nextHeartbeat = Date.distantPast
     private var nextReclaim = Date.distantPast
+    private var startedAt = Date.distantPast
 
     /// - Parameters:
     ///   - queue: Where jobs come from.
@@ -65,11 +66,14 @@ public actor QueueWorker {
         self.clock = clock
     }
 
-    /// Starts the loop (idempotent). It reclaims expired leases at once, then claims.
+    /// Starts the loop (idempotent). It announces the worker to the queue
+    /// (``DurableTaskQueue/announce(_:until:)``, repeated every heartbeat round so that idle
+    /// workers are listed too) and reclaims expired leases at once, then claims.
     public func start() {
         guard state == .idle else { return }
         state = .running
-        nextHeartbeat = clock.now().addingTimeInterval(timing.heartbeatInterval.timeInterval)
+        startedAt = clock.now()
+        nextHeartbeat = .distantPast
         loop = Task { await self.runLoop() }
     }
 
@@ -100,6 +104,12 @@ public actor QueueWorker {
         state = .stopped
         await loop?.value
         await reclaiming?.value
+        do {
+            try await queue.retire(workerID: workerID)
+        } catch {
+            manager.logger.warning("could not remove the stopped worker from the queue's list; it drops out when its presence ends",
+                                   metadata: ["worker": "\(workerID)", "error": "\(error)"])
+        }
     }
 
     /// Stops at once as a killed process would: no more claims, heartbeats or queue updates. Jobs
@@ -146,6 +156,7 @@ public actor QueueWorker {
     }
 
     private func heartbeat() async {
+        await announce()
         guard !running.isEmpty else { return }
         do {
             let renewal = try await queue.heartbeat(
@@ -160,6 +171,17 @@ public actor QueueWorker {
         } catch {
             manager.logger.error("heartbeat failed; leases expire unless the next one succeeds",
                                  metadata: ["worker": "\(workerID)", "error": "\(error)"])
+        }
+    }
+
+    /// Tells the queue this worker is alive for another lease period, running or idle.
+    private func announce() async {
+        let presence = WorkerPresence.thisProcess(workerID: workerID, startedAt: startedAt, concurrency: concurrency)
+        do {
+            try await queue.announce(presence, until: clock.now().addingTimeInterval(timing.leaseTTL.timeInterval))
+        } catch {
+            manager.logger.warning("could not announce the worker to the queue; operators may not see it while it is idle",
+                                   metadata: ["worker": "\(workerID)", "error": "\(error)"])
         }
     }
 

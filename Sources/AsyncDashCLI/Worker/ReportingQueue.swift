@@ -47,6 +47,14 @@ struct ReportingQueue: DurableTaskQueue {
         return held
     }
 
+    func announce(_ presence: WorkerPresence, until: Date) async throws {
+        try await base.announce(presence, until: until)
+    }
+
+    func retire(workerID: String) async throws {
+        try await base.retire(workerID: workerID)
+    }
+
     func workers() async throws -> [WorkerLeases] {
         try await base.workers()
     }

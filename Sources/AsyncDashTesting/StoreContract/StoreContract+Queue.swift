@@ -116,7 +116,35 @@ extension StoreContract {
                 expect.equal(workers.first?.leaseExpiresAt, clock.now().addingTimeInterval(10), "w1's lease end")
                 expect.equal(workers.last?.lastHeartbeat, clock.now().addingTimeInterval(-4), "w2 was last seen when it claimed")
                 _ = try await queue.finish(taskName: "c", workerID: "w2", outcome: .succeeded(.null))
-                expect.equal(try await queue.workers().map(\.workerID), ["w1"], "a worker holding nothing is not listed")
+                expect.equal(try await queue.workers().map(\.workerID), ["w1"], "a worker holding nothing and never announced is not listed")
+            },
+            Check(role: "queue", name: "announced workers are listed while present, idle or not, until retired or their presence ends") { stores, clock, expect in
+                let queue = stores.queue.taskQueue(runner: NotingRunner())
+                let started = clock.now()
+                let idle = WorkerPresence(workerID: "idle", host: "host-a", pid: 41, startedAt: started, concurrency: 4)
+                let busy = WorkerPresence(workerID: "busy", host: "host-b", pid: 42, startedAt: started, concurrency: 2)
+                try await queue.announce(idle, until: clock.now().addingTimeInterval(30))
+                try await queue.announce(busy, until: clock.now().addingTimeInterval(30))
+                try await queue.enqueue(job("a"))
+                _ = try await queue.claim(workerID: "busy", limit: 1, leaseTTL: .seconds(60))
+                clock.advance(by: .seconds(10))
+                try await queue.announce(idle, until: clock.now().addingTimeInterval(30))  // renewed
+                var workers = try await queue.workers()
+                expect.equal(workers.map(\.workerID), ["busy", "idle"], "both workers")
+                expect.equal(workers.last?.presence, idle, "the idle worker's host, pid, start and concurrency")
+                expect.equal(workers.last?.presentUntil, clock.now().addingTimeInterval(30), "the renewed presence")
+                expect.equal(workers.last?.lastHeartbeat, clock.now(), "last seen when it announced")
+                expect.equal(workers.last?.taskNames, [], "the idle worker holds nothing")
+                expect.equal(workers.first?.taskNames, ["a"], "the busy worker's task")
+                expect.equal(workers.first?.presence, busy, "the busy worker's presence")
+
+                clock.advance(by: .seconds(25))  // busy's presence ended; it still holds its lease
+                workers = try await queue.workers()
+                expect.equal(workers.map(\.workerID), ["busy", "idle"], "a worker holding a lease stays listed")
+                expect.equal(workers.first?.presence, nil, "an ended presence is not shown")
+                try await queue.retire(workerID: "idle")
+                expect.equal(try await queue.workers().map(\.workerID), ["busy"], "a retired worker is gone")
+                try await queue.retire(workerID: "never-announced")  // nothing to forget: no error
             },
         ]
     }
