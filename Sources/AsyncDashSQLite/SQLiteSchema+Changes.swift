@@ -1,10 +1,16 @@
+import AsyncDash
 import GRDB
 
+/// The change log behind the change feed.
+///
+/// Each write transaction appends one row per task it changed to `asyncdash_changes`, in the
+/// same transaction, whichever process wrote it; readers see the rows in commit order (`seq`).
+/// To keep that cheap, the writer connection captures changed tasks with TEMP triggers into a
+/// connection-local set (`temp.asyncdash_changed`, one entry per task however many rows the
+/// batch wrote), and ``SQLiteWriteBatcher`` moves the set into the log just before each commit.
 extension SQLiteSchema {
-    /// The change log behind the change feed: one row per write that changes a task, written by
-    /// triggers in the writer's own transaction, so every process sees every change, in commit
-    /// order (`seq`).
     static let changes = "asyncdash_changes"
+    static let changed = "asyncdash_changed"
 
     /// How many change rows are kept: when `seq` reaches a multiple of ``changesPruneEvery``, the
     /// rows older than the last ``changesKept`` are deleted. A listener that falls further behind
@@ -12,39 +18,55 @@ extension SQLiteSchema {
     static let changesKept = 20_000
     static let changesPruneEvery = 1_000
 
-    /// Creates the change log and the triggers that fill it from the coordination tables: a
-    /// progress entry written or deleted, a lock taken or given up (not a renewal), a task
-    /// entering or leaving the active set.
+    /// Creates the change log (a migration).
     static func createChangesTable(_ db: Database) throws {
-        var sql = """
-            CREATE TABLE IF NOT EXISTS \(changes) (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                task TEXT NOT NULL
-            );
-            CREATE TRIGGER IF NOT EXISTS \(changes)_prune AFTER INSERT ON \(changes)
-                WHEN NEW.seq % \(changesPruneEvery) = 0
-                BEGIN DELETE FROM \(changes) WHERE seq <= NEW.seq - \(changesKept); END;
-            CREATE TRIGGER IF NOT EXISTS \(locks)_changed_update AFTER UPDATE OF owner ON \(locks)
-                WHEN OLD.owner IS NOT NEW.owner
-                BEGIN INSERT INTO \(changes) (task) VALUES (OLD.owner), (NEW.owner); END;
-
-            """
-        sql += changeTriggers(table: progress, key: "task", events: ["INSERT", "UPDATE", "DELETE"])
-        sql += changeTriggers(table: locks, key: "owner", events: ["INSERT", "DELETE"])
-        sql += changeTriggers(table: activeTasks, key: "task", events: ["INSERT", "DELETE"])
-        try db.execute(sql: sql)
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS \(changes) (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    task TEXT NOT NULL
+                );
+                CREATE TRIGGER IF NOT EXISTS \(changes)_prune AFTER INSERT ON \(changes)
+                    WHEN NEW.seq % \(changesPruneEvery) = 0
+                    BEGIN DELETE FROM \(changes) WHERE seq <= NEW.seq - \(changesKept); END;
+                """)
     }
 
-    /// Triggers that log the task in column `key` of `table` for each of `events`.
-    static func changeTriggers(table: String, key: String, events: [String]) -> String {
+    /// The writer connection's capture of the coordination tables: a progress entry written or
+    /// deleted, a lock taken or given up (not a renewal), a task entering or leaving the active set.
+    static var coordinationCaptureSQL: String {
+        """
+        CREATE TEMP TABLE IF NOT EXISTS \(changed) (task TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+        CREATE TEMP TRIGGER IF NOT EXISTS \(locks)_changed_update AFTER UPDATE OF owner ON main.\(locks)
+            WHEN OLD.owner IS NOT NEW.owner
+            BEGIN INSERT OR IGNORE INTO \(changed) (task) VALUES (OLD.owner), (NEW.owner); END;
+
+        """
+            + captureTriggers(table: progress, key: "task", events: ["INSERT", "UPDATE", "DELETE"])
+            + captureTriggers(table: locks, key: "owner", events: ["INSERT", "DELETE"])
+            + captureTriggers(table: activeTasks, key: "task", events: ["INSERT", "DELETE"])
+    }
+
+    /// The writer connection's capture of a record table: every write of a record is a change of
+    /// the task it is keyed by.
+    static func recordCaptureSQL(_ model: RecordModel) -> String {
+        captureTriggers(table: model.table, key: model.keyColumn, events: ["INSERT", "UPDATE", "DELETE"])
+    }
+
+    /// TEMP triggers that add the task in column `key` of `table` to the captured set.
+    static func captureTriggers(table: String, key: String, events: [String]) -> String {
         events.map { event in
             let row = event == "DELETE" ? "OLD" : "NEW"
             let name = quote("\(table)_changed_\(event.lowercased())")
             return """
-                CREATE TRIGGER IF NOT EXISTS \(name) AFTER \(event) ON \(quote(table))
-                    BEGIN INSERT INTO \(changes) (task) VALUES (\(row).\(quote(key))); END;
+                CREATE TEMP TRIGGER IF NOT EXISTS \(name) AFTER \(event) ON main.\(quote(table))
+                    BEGIN INSERT OR IGNORE INTO \(changed) (task) VALUES (\(row).\(quote(key))); END;
 
                 """
         }.joined()
     }
+
+    /// Moves the captured tasks into the change log (run in the write transaction, before commit).
+    static let flushChangedSQL = "INSERT INTO main.\(changes) (task) SELECT task FROM temp.\(changed)"
+    static let clearChangedSQL = "DELETE FROM temp.\(changed)"
 }

@@ -130,10 +130,6 @@ enum SQLiteSchema {
                 }
             }
         }
-        // Every write of a record is a change of the task it is keyed by (the change feed).
-        migrator.registerMigration("record.\(model.table).changes") { db in
-            try db.execute(sql: changeTriggers(table: model.table, key: model.keyColumn, events: ["INSERT", "UPDATE", "DELETE"]))
-        }
         return migrator
     }
 

@@ -10,6 +10,9 @@ extension SQLiteStore: RecordStore {
     public func prepare(_ model: RecordModel) async throws {
         try SQLiteSchema.validate(model)
         try await SQLiteSchema.migrate(SQLiteSchema.recordMigrator(for: model), pool)
+        // The writer connection tells the change feed about this table's writes from now on.
+        let capture = SQLiteSchema.recordCaptureSQL(model)
+        try await write(savepoint: false) { db in try db.execute(sql: capture) }
     }
 
     /// Reads, updates and writes one record in the next group commit.

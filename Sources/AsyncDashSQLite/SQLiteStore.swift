@@ -82,6 +82,7 @@ public final class SQLiteStore: Sendable {
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration)
                 try SQLiteSchema.migrate(SQLiteSchema.coordinationMigrator, pool)
+                try pool.writeWithoutTransaction { db in try db.execute(sql: SQLiteSchema.coordinationCaptureSQL) }
                 return pool
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
                 guard ContinuousClock.now < deadline else { throw error }

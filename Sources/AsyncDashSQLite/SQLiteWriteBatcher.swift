@@ -124,6 +124,9 @@ final class SQLiteWriteBatcher: Sendable {
         }
         guard db.isInsideTransaction else { return }
         do {
+            // The tasks this transaction changed go to the change log with it (see SQLiteSchema+Changes).
+            try Self.run(SQLiteSchema.flushChangedSQL, db)
+            try Self.run(SQLiteSchema.clearChangedSQL, db)
             try db.commit()
         } catch {
             try? db.rollback()

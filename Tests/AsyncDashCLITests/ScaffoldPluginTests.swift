@@ -4,8 +4,8 @@ import Testing
 
 /// `swift package asyncdash-init` (Plugins/AsyncDashInit) run for real in a fresh package that
 /// depends on this one: it writes the executable's sources and a config, prints the target to
-/// add, and refuses to overwrite without --force. (The scaffolded sources are the same shape as
-/// Examples/MyAppDash, which ExampleAppTests builds and runs.)
+/// add, and refuses to overwrite without --force; with the printed target added, the package
+/// builds and its command line runs with the scaffolded manager, record model and observer.
 @Suite("The asyncdash-init command plugin", .serialized)
 struct ScaffoldPluginTests {
     /// Runs `swift package …` in `directory` (its own scratch path).
@@ -48,6 +48,43 @@ struct ScaffoldPluginTests {
             #expect(refusal.contains("already exists") && refusal.contains("--force"), "\(refusal)")
             let (bad, badName) = try await swiftPackage(["--allow-writing-to-package-directory", "asyncdash-init", "--name", "shop dash!"], in: package)
             #expect(bad != 0 && badName.contains("invalid --name 'shop dash!'"), "\(badName)")
+
+            // The scaffold compiles and runs: add the printed target, build, then run its command line.
+            let manifest = package.appendingPathComponent("Package.swift")
+            let target = try #require(Self.printedTarget(in: output), "no target in \(output)")
+            let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: "targets: []", with: "targets: [\n\(target)\n]")
+            try text.write(to: manifest, atomically: true, encoding: .utf8)
+            let binary = try await Self.build(package: package, product: "shop-dash")
+            var scaffolded = cli
+            scaffolded.executable = binary
+            try scaffolded.writeConfig(config)
+            let check = try await scaffolded.run(["check-config"])
+            #expect(check.exitCode == 0, "\(check)")
+            #expect(check.stdout.contains("shop.async_manager.AppAsyncManager") && check.stdout.contains("shop.JobRecord"), "\(check)")
+            let create = try await scaffolded.run(["emit", "create", "--task", "scaffolded-1"])
+            #expect(create.exitCode == 0, "\(create)")
+            let emit = try await scaffolded.run(["emit", "complete", "--task", "scaffolded-1"])
+            #expect(emit.exitCode == 0, "\(emit)")
+            #expect(emit.stderr.contains("[shop] complete scaffolded-1"), "the scaffold's observer prints the event: \(emit)")
+            let show = try await scaffolded.run(["show", "scaffolded-1", "--json"])
+            #expect(show.exitCode == 0 && show.stdout.contains(#""status":"success""#), "\(show)")
         }
+    }
+
+    /// The `.executableTarget(…)` the plugin printed, from its first line to its closing `),`.
+    static func printedTarget(in output: String) -> String? {
+        guard let start = output.range(of: ".executableTarget(") else { return nil }
+        guard let end = output.range(of: "\n        ),", range: start.upperBound..<output.endIndex) else { return nil }
+        return String(output[start.lowerBound..<end.upperBound])
+    }
+
+    /// Builds `product` of `package` in the example's scratch folder, where AsyncDash's
+    /// dependencies are already built (SwiftPM locks the folder, so builds there take turns).
+    static func build(package: URL, product: String) async throws -> URL {
+        let (status, output) = try await SwiftToolRun.run(
+            ["build", "--package-path", package.path, "--scratch-path", ExampleAppTests.scratch.path, "--product", product],
+            log: package.appendingPathComponent("build.log"), timeout: .seconds(1800))
+        guard status == 0 else { throw ExampleAppTests.BuildFailed(output: String(output.suffix(6000))) }
+        return ExampleAppTests.scratch.appendingPathComponent("debug/\(product)")
     }
 }
