@@ -102,7 +102,7 @@ final class SQLiteChangePoller: Sendable {
         let (rows, oldest, newest) = try await pool.read { db -> ([(Int64, String)], Int64?, Int64?) in
             let newest = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM \(table)")
             let oldest = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM \(table)")
-            let rows = try Row.fetchAll(db, sql: "SELECT seq, task FROM \(table) WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+            let rows = try Row.fetchAll(db, sql: "SELECT seq, tasks FROM \(table) WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
                 .map { (row: Row) in (row[0] as Int64, row[1] as String) }
             return (rows, oldest, newest)
         }
@@ -111,7 +111,16 @@ final class SQLiteChangePoller: Sendable {
             broadcaster.publishResync()
             return newest ?? seq
         }
-        broadcaster.publish(rows.map(\.1))
+        var names: Set<String> = []
+        for (_, tasks) in rows {
+            guard let decoded = try? JSONDecoder().decode([String].self, from: Data(tasks.utf8)) else {
+                // Not what this driver writes: the log was damaged or written by something else.
+                broadcaster.publishResync()
+                return rows.last?.0 ?? seq
+            }
+            names.formUnion(decoded)
+        }
+        broadcaster.publish(names)
         return rows.last?.0 ?? seq
     }
 }

@@ -3,18 +3,20 @@ import GRDB
 
 /// The change log behind the change feed.
 ///
-/// Each write transaction appends one row per task it changed to `asyncdash_changes`, in the
-/// same transaction, whichever process wrote it; readers see the rows in commit order (`seq`).
-/// To keep that cheap, the writer connection captures changed tasks with TEMP triggers into a
-/// connection-local set (`temp.asyncdash_changed`, one entry per task however many rows the
-/// batch wrote), and ``SQLiteWriteBatcher`` moves the set into the log just before each commit.
+/// Each write transaction that changed tasks appends one row to `asyncdash_changes` — the JSON
+/// array of the tasks it changed — in the same transaction, whichever process wrote it; readers
+/// see the rows in commit order (`seq`). To keep that cheap, the writer connection captures
+/// changed tasks with TEMP triggers into a connection-local table (`temp.asyncdash_changed`; no
+/// unique key, since a trigger's conflict clause gives way to an upsert's), and
+/// ``SQLiteWriteBatcher`` moves the distinct tasks into the log, as one row, just before each
+/// commit.
 extension SQLiteSchema {
     static let changes = "asyncdash_changes"
     static let changed = "asyncdash_changed"
 
-    /// How many change rows are kept: when `seq` reaches a multiple of ``changesPruneEvery``, the
-    /// rows older than the last ``changesKept`` are deleted. A listener that falls further behind
-    /// gets a resync.
+    /// How many change rows (transactions) are kept: when `seq` reaches a multiple of
+    /// ``changesPruneEvery``, the rows older than the last ``changesKept`` are deleted. A listener
+    /// that falls further behind gets a resync.
     static let changesKept = 20_000
     static let changesPruneEvery = 1_000
 
@@ -24,7 +26,7 @@ extension SQLiteSchema {
             sql: """
                 CREATE TABLE IF NOT EXISTS \(changes) (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    task TEXT NOT NULL
+                    tasks TEXT NOT NULL
                 );
                 CREATE TRIGGER IF NOT EXISTS \(changes)_prune AFTER INSERT ON \(changes)
                     WHEN NEW.seq % \(changesPruneEvery) = 0
@@ -36,10 +38,10 @@ extension SQLiteSchema {
     /// deleted, a lock taken or given up (not a renewal), a task entering or leaving the active set.
     static var coordinationCaptureSQL: String {
         """
-        CREATE TEMP TABLE IF NOT EXISTS \(changed) (task TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
+        CREATE TEMP TABLE IF NOT EXISTS \(changed) (task TEXT NOT NULL);
         CREATE TEMP TRIGGER IF NOT EXISTS \(locks)_changed_update AFTER UPDATE OF owner ON main.\(locks)
             WHEN OLD.owner IS NOT NEW.owner
-            BEGIN INSERT OR IGNORE INTO \(changed) (task) VALUES (OLD.owner), (NEW.owner); END;
+            BEGIN INSERT INTO \(changed) (task) VALUES (OLD.owner), (NEW.owner); END;
 
         """
             + captureTriggers(table: progress, key: "task", events: ["INSERT", "UPDATE", "DELETE"])
@@ -60,13 +62,15 @@ extension SQLiteSchema {
             let name = quote("\(table)_changed_\(event.lowercased())")
             return """
                 CREATE TEMP TRIGGER IF NOT EXISTS \(name) AFTER \(event) ON main.\(quote(table))
-                    BEGIN INSERT OR IGNORE INTO \(changed) (task) VALUES (\(row).\(quote(key))); END;
+                    BEGIN INSERT INTO \(changed) (task) VALUES (\(row).\(quote(key))); END;
 
                 """
         }.joined()
     }
 
-    /// Moves the captured tasks into the change log (run in the write transaction, before commit).
-    static let flushChangedSQL = "INSERT INTO main.\(changes) (task) SELECT task FROM temp.\(changed)"
+    /// Moves the captured tasks into the change log as one row (run in the write transaction,
+    /// before commit; nothing when the transaction changed no task).
+    static let flushChangedSQL =
+        "INSERT INTO main.\(changes) (tasks) SELECT json_group_array(DISTINCT task) FROM temp.\(changed) HAVING count(*) > 0"
     static let clearChangedSQL = "DELETE FROM temp.\(changed)"
 }

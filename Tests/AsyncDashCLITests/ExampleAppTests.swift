@@ -27,6 +27,12 @@ struct ExampleAppTests {
 
         func binary() async throws -> URL {
             if let built { return built }
+            let binary = try await ExampleScratch.shared.exclusively { try await self.build() }
+            built = binary
+            return binary
+        }
+
+        private func build() async throws -> URL {
             // SwiftPM caches the example's build plan by its own manifest and does not notice files
             // added to AsyncDash (its path dependency) since: touching the manifest re-plans it.
             try FileManager.default.setAttributes(
@@ -44,9 +50,30 @@ struct ExampleAppTests {
             guard status == 0 else {
                 throw BuildFailed(output: String(output.suffix(6000)))
             }
-            let binary = ExampleAppTests.scratch.appendingPathComponent("debug/myapp-dash")
-            built = binary
-            return binary
+            return ExampleAppTests.scratch.appendingPathComponent("debug/myapp-dash")
+        }
+    }
+
+    /// Turns for builds in the example's scratch folder, which the asyncdash-init test's package
+    /// shares (AsyncDash's dependencies are built there once). SwiftPM keeps one build plan per
+    /// scratch folder and reuses it for another root package ("No target named …"), so each
+    /// build, in its turn, removes the plan first: SwiftPM plans again and reuses the objects.
+    actor ExampleScratch {
+        static let shared = ExampleScratch()
+        private var busy = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+            if busy {
+                await withCheckedContinuation { waiting.append($0) }
+            }
+            busy = true
+            defer {
+                if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+            }
+            let plan = ExampleAppTests.scratch.appendingPathComponent("debug/description.json")
+            if FileManager.default.fileExists(atPath: plan.path) { try FileManager.default.removeItem(at: plan) }
+            return try await body()
         }
     }
 

@@ -67,7 +67,7 @@ struct ScaffoldPluginTests {
             #expect(emit.exitCode == 0, "\(emit)")
             #expect(emit.stderr.contains("[shop] complete scaffolded-1"), "the scaffold's observer prints the event: \(emit)")
             let show = try await scaffolded.run(["show", "scaffolded-1", "--json"])
-            #expect(show.exitCode == 0 && show.stdout.contains(#""status":"success""#), "\(show)")
+            #expect(show.exitCode == 0 && show.stdout.contains(#""status": "success""#), "\(show)")
         }
     }
 
@@ -79,12 +79,15 @@ struct ScaffoldPluginTests {
     }
 
     /// Builds `product` of `package` in the example's scratch folder, where AsyncDash's
-    /// dependencies are already built (SwiftPM locks the folder, so builds there take turns).
+    /// dependencies are already built (builds there take turns: ``ExampleAppTests/ExampleScratch``).
     static func build(package: URL, product: String) async throws -> URL {
-        let (status, output) = try await SwiftToolRun.run(
-            ["build", "--package-path", package.path, "--scratch-path", ExampleAppTests.scratch.path, "--product", product],
-            log: package.appendingPathComponent("build.log"), timeout: .seconds(1800))
-        guard status == 0 else { throw ExampleAppTests.BuildFailed(output: String(output.suffix(6000))) }
-        return ExampleAppTests.scratch.appendingPathComponent("debug/\(product)")
+        try await ExampleAppTests.ExampleScratch.shared.exclusively {
+            try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: package.appendingPathComponent("Package.swift").path)
+            let (status, output) = try await SwiftToolRun.run(
+                ["build", "--package-path", package.path, "--scratch-path", ExampleAppTests.scratch.path, "--product", product],
+                log: package.appendingPathComponent("build.log"), timeout: .seconds(1800))
+            guard status == 0 else { throw ExampleAppTests.BuildFailed(output: String(output.suffix(6000))) }
+            return ExampleAppTests.scratch.appendingPathComponent("debug/\(product)")
+        }
     }
 }
