@@ -96,6 +96,30 @@ struct ObserverChainTests {
         #expect(shed >= 1, "\(counts)")
     }
 
+    @Test
+    func shedEventsAreEachLoggedAtDebugAndWarnedAboutAtMostOnceASecond() async throws {
+        let lines = CapturedLines()
+        let hung = SlowObserver(.seconds(3_600))
+        let manager = try AsyncManager(context: ManagerContext(name: "m", stores: .memory(), observers: ObserverChain([
+            .init(name: "hung", observer: hung, timeout: .seconds(60), delivery: .bestEffort(buffer: 2)),
+        ]), logger: lines.logger()))
+        await manager.emit(LifecycleEvent(.progress, task: "a0"))
+        try await Task.sleep(for: .milliseconds(200))  // its delivery starts and hangs
+        for index in 1..<30 { await manager.emit(LifecycleEvent(.progress, task: "a\(index)")) }
+        let warnings = { lines.all.filter { $0.hasPrefix("warning observer buffer full") } }
+        let sheds = { lines.all.filter { $0.hasPrefix("debug observer buffer full: event shed") } }
+        // One event is being delivered (hung), two wait in the buffer: the other 27 were shed.
+        #expect(sheds().count == 27, "\(lines.all)")
+        #expect(await manager.diagnostics.snapshot.observerShed["hung"] == 27)
+        #expect(warnings().count == 1, "\(warnings())")
+        #expect(warnings().first?.contains("shed_so_far=1") == true, "\(warnings())")
+        try await Task.sleep(for: .milliseconds(1_100))
+        for index in 0..<5 { await manager.emit(LifecycleEvent(.progress, task: "b\(index)")) }
+        #expect(sheds().count == 32)
+        #expect(warnings().count == 2, "a second warning after a second: \(warnings())")
+        #expect(warnings().last?.contains("shed_so_far=28") == true, "\(warnings())")
+    }
+
     @Test(arguments: Backend.allCases)
     func aDurableObserverGetsEveryEventThroughTheOutboxRetriedAfterFailures(_ backend: Backend) async throws {
         let flaky = FlakyObserver(failures: 2)
