@@ -17,8 +17,14 @@ public enum SampleTasks: RegistrationCatalog {
     /// `sample.tasks.update_items` — args `{"count": N, "delay_ms": D}` (typed: a string count fails
     /// the task with a clear error); reports progress per item; returns `{"updated": N}`.
     public static let updateItems: TaskFunction = .typed("sample.tasks.update_items") { (args: UpdateItemsArguments, context) in
-        let count = max(0, args.count ?? 10)
-        let delay = max(0, args.delayMs ?? 0)
+        let count = args.count ?? 10
+        let delay = args.delayMs ?? 0
+        guard (0...1_000_000).contains(count) else {
+            throw SampleTaskError(message: "count \(count) is out of range: give 0 to 1000000 items")
+        }
+        guard (0...3_600_000).contains(delay) else {
+            throw SampleTaskError(message: "delay_ms \(delay) is out of range: give 0 to 3600000 milliseconds")
+        }
         for item in 0..<count {
             if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
             try await context.progress(.structured(StructuredProgress(done: item + 1, total: count, unit: "items")))
@@ -38,7 +44,10 @@ public enum SampleTasks: RegistrationCatalog {
     /// `sample.tasks.long_running` — args `{"seconds": S}`; sleeps in steps, reporting progress and
     /// honouring cancellation.
     public static let longRunning = TaskFunction(name: "sample.tasks.long_running") { args, context in
-        let seconds = max(0, args["seconds"]?.doubleValue ?? 5)
+        let seconds = args["seconds"]?.doubleValue ?? 5
+        guard seconds.isFinite, (0...86_400).contains(seconds) else {
+            throw SampleTaskError(message: "seconds \(args["seconds"]?.jsonText ?? "") is out of range: give 0 to 86400 seconds")
+        }
         let steps = max(1, Int(seconds * 10))
         for step in 1...steps {
             try await Task.sleep(for: .milliseconds(Int(seconds * 1000) / steps))

@@ -32,7 +32,7 @@ struct ConfigErrorTests {
     func wrongTypeNamesTheValueAndWhatIsValid() throws {
         let d = try single("STORE: memory\nCONFLICT_TTL: an hour\n")
         #expect(d.location == SourceLocation(file: "config.yaml", line: 2, column: 15))
-        #expect(d.message.contains("CONFLICT_TTL must be a whole number of seconds, got string 'an hour'"))
+        #expect(d.message.contains("CONFLICT_TTL must be a whole number of seconds (1 to 31536000), got string 'an hour'"))
     }
 
     @Test
@@ -40,7 +40,7 @@ struct ConfigErrorTests {
         let d = try single("STORE: memory\nPROGRESS_TTL: -5\n")
         #expect(d.location.line == 2)
         #expect(d.location.column == 15)
-        #expect(d.message.contains("0 or more"))
+        #expect(d.message.contains("from 1 to 31536000 seconds"))
     }
 
     @Test

@@ -214,7 +214,7 @@ struct DocumentationExampleTests {
         } catch {
             let lines = error.diagnostics.map(\.description)
             #expect(lines.count == 3, "\(lines)")
-            #expect(lines[0] == "config.yaml:2:15: error: CONFLICT_TTL must be a whole number of seconds, got string 'an hour'")
+            #expect(lines[0] == "config.yaml:2:15: error: CONFLICT_TTL must be a whole number of seconds (1 to 31536000), got string 'an hour'")
             #expect(lines[1].hasPrefix("config.yaml:4:18: error: ASYNC_MANAGER_DEFAULT.manager_class: unknown manager"))
             #expect(lines[1].contains("did you mean 'sample.async_manager.SampleAsyncManager'"))
             #expect(lines[2].hasPrefix("config.yaml:5:11: error: PLUGINS:"))

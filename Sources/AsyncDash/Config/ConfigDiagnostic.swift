@@ -43,9 +43,20 @@ public struct ConfigDiagnostic: Sendable, Hashable, CustomStringConvertible {
     public var location: SourceLocation
     public var message: String
 
+    /// The longest message kept whole: a longer one (a value of megabytes quoted back) keeps its
+    /// start and end, with how much was cut between them.
+    public static let maximumMessageLength = 1_000
+
     public init(_ message: String, at location: SourceLocation) {
-        self.message = message
+        self.message = Self.bounded(message)
         self.location = location
+    }
+
+    static func bounded(_ message: String) -> String {
+        guard message.count > maximumMessageLength else { return message }
+        let head = message.prefix(600)
+        let tail = message.suffix(300)
+        return "\(head)… (\(message.count - 900) characters cut) …\(tail)"
     }
 
     /// `config.yaml:12:5: error: …`

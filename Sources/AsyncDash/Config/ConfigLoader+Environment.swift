@@ -36,10 +36,11 @@ extension ConfigLoader {
                     reader.error("\(variable)='\(raw)' is not a queue kind; valid: \(queueKinds.joined(separator: ", "))", at: location)
                 }
             default:
-                if let seconds = Int(text), seconds >= 0 {
+                let range = SettingRanges.seconds[key].map { " (\($0.bounds))" } ?? ""
+                if let seconds = Int(text), SettingRanges.problem(key, seconds) == nil {
                     setSeconds(key, seconds, in: &config.settings)
                 } else {
-                    reader.error("\(variable)='\(raw)' must be a whole number of seconds, 0 or more", at: location)
+                    reader.error("\(variable)='\(YAMLReader.cut(raw))' must be a whole number of seconds\(range)", at: location)
                 }
             }
         }

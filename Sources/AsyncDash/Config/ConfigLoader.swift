@@ -59,12 +59,14 @@ public enum ConfigLoader {
     static func parseCollecting(_ text: String, file: String, environment: [String: String]) throws(ConfigError) -> (AsyncDashConfig, [ConfigDiagnostic]) {
         var reader = YAMLReader(file: file)
         var config = AsyncDashConfig(file: file)
+        if let tooBig = YAMLBounds.checkText(text, file: file) { throw ConfigError([tooBig]) }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
             throw ConfigError([syntaxDiagnostic(error, file: file)])
         }
+        if let root, let bomb = YAMLBounds.checkExpansion(root, reader: reader) { throw ConfigError([bomb]) }
         if let root, let members = reader.mapping(root, "the config file") {
             var seen: [String: Node] = [:]
             for (key, keyNode, value) in members {
@@ -95,7 +97,13 @@ public enum ConfigLoader {
                 }
             }
         case "CONFLICT_TTL", "PROGRESS_TTL", "CLEANUP_GRACE_PERIOD", "MAX_TASK_DURATION", "CLEANUP_SCHEDULE_INTERVAL", "LEASE_TTL":
-            if let seconds = reader.seconds(value, key) { setSeconds(key, seconds, in: &config.settings) }
+            if let seconds = reader.seconds(value, key) {
+                if let problem = SettingRanges.problem(key, seconds) {
+                    reader.error(problem, at: value)
+                } else {
+                    setSeconds(key, seconds, in: &config.settings)
+                }
+            }
         case "ASYNC_MANAGER_DEFAULT":
             readDefaultManager(value, into: &config, reader: &reader)
         case "MANAGERS":

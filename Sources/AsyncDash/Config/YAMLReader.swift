@@ -23,16 +23,24 @@ struct YAMLReader {
         diagnostics.append(ConfigDiagnostic(message, at: location))
     }
 
+    /// `text`, or its first `limit` characters and how long it is: a message quotes what the user
+    /// wrote without echoing a value of megabytes.
+    static func cut(_ text: String, to limit: Int = 80) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit)) + "… (\(text.count) characters)"
+    }
+
     /// A short description of what a node holds, for "expected X, got Y" messages.
     func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar):
+            let text = Self.cut(scalar.string)
             switch node.tagName {
             case .null: return "null"
-            case .bool: return "boolean \(scalar.string)"
-            case .int: return "integer \(scalar.string)"
-            case .float: return "number \(scalar.string)"
-            default: return "string '\(scalar.string)'"
+            case .bool: return "boolean \(text)"
+            case .int: return "integer \(text)"
+            case .float: return "number \(text)"
+            default: return "string '\(text)'"
             }
         case .mapping: return "a mapping"
         case .sequence: return "a list"
@@ -86,11 +94,12 @@ struct YAMLReader {
     /// A non-negative whole number of seconds.
     mutating func seconds(_ node: Node, _ what: String) -> Int? {
         guard node.tagName == .int, let value = node.int else {
-            error("\(what) must be a whole number of seconds, got \(describe(node))", at: node)
+            let range = SettingRanges.seconds[what].map { " (\($0.bounds))" } ?? ""
+            error("\(what) must be a whole number of seconds\(range), got \(describe(node))", at: node)
             return nil
         }
         guard value >= 0 else {
-            error("\(what) must be 0 or more seconds, got \(value)", at: node)
+            error("\(what) must be \(SettingRanges.seconds[what]?.description ?? "0 or more seconds"), got \(value)", at: node)
             return nil
         }
         return value

@@ -34,7 +34,7 @@ public enum RecordValue: Sendable, Hashable {
         case .text: .text(ISO8601.format(date))
         case .json: .json(.string(ISO8601.format(date)))
         case .real: .real(date.timeIntervalSince1970)
-        case .integer: .integer(Int(date.timeIntervalSince1970))
+        case .integer: .integer(Int(saturating: date.timeIntervalSince1970))
         case .bool: .bool(true)
         }
     }

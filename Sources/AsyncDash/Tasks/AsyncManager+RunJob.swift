@@ -71,7 +71,7 @@ extension AsyncManager: TaskJobRunner {
             .progress, task: job.taskName, status: .pending, message: message, progress: .text(message), timestamp: context.clock.now(),
             extra: [
                 "attempt": .int(job.attempt + 1), "max_attempts": .int(job.maxAttempts),
-                "error": .string(error), "delay_ms": .int(Int(delay.timeInterval * 1000)),
+                "error": .string(error), "delay_ms": .int(Int(saturating: delay.timeInterval * 1000)),
             ]
         ))
     }

@@ -20,15 +20,17 @@ extension JSONValue {
         JSONWriter.bytes(self)
     }
 
-    /// Parses JSON text (any top-level value, including bare strings and numbers). A number with
-    /// a fraction or an exponent stays a `.double` (`2.0` is not read as `2`).
+    /// Parses JSON text (any top-level value, including bare strings and numbers), strictly
+    /// (RFC 8259) and nested at most 512 deep. A number with a fraction or an exponent stays a
+    /// `.double` (`2.0` is not read as `2`); an integer outside `Int` is an error.
     ///
     /// - Throws: ``JSONTextError`` naming the text when it is not JSON.
     public init(parsing text: String) throws {
-        guard let value = JSONParser.parse(text) else {
-            throw JSONTextError(text: String(text.prefix(200)), reason: "not one JSON value")
+        do {
+            self = try JSONParser.parseOrThrow(text)
+        } catch {
+            throw JSONTextError(text: String(text.prefix(200)), reason: "\(error.reason) at byte \(error.offset)")
         }
-        self = value
     }
 
     /// Parses UTF-8 JSON bytes, or `nil` when they are not one JSON value.

@@ -8,6 +8,11 @@ enum ScheduledCleanup {
     /// finished or never knew are released and marked cleaned up; queued and running ones are left alone.
     static func start(manager: AsyncManager, queue: any TaskQueueInspector, logger: Logger) -> Task<Void, Never> {
         let interval = manager.settings.cleanupScheduleInterval
+        guard interval > .zero else {
+            // CLEANUP_SCHEDULE_INTERVAL: 0 turns the schedule off.
+            logger.info("scheduled clean-up is off (CLEANUP_SCHEDULE_INTERVAL: 0)")
+            return Task {}
+        }
         return Task {
             while !Task.isCancelled {
                 do {

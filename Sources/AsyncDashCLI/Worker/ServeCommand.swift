@@ -37,7 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be 1 or more, not \(concurrency)") }
-        guard gracePeriod >= 0 else { throw ValidationError("--grace-period must be 0 or more") }
+        guard gracePeriod.isFinite, (0...86_400).contains(gracePeriod) else {
+            throw ValidationError("--grace-period \(gracePeriod) is out of range: give seconds from 0 to 86400 (a day)")
+        }
         if let bind, DashboardSettings.parseBind(bind) == nil {
             throw ValidationError("--bind '\(bind)': expected HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8000")
         }

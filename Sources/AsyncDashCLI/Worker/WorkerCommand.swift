@@ -29,7 +29,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be 1 or more, not \(concurrency)") }
-        guard gracePeriod >= 0 else { throw ValidationError("--grace-period must be 0 or more") }
+        guard gracePeriod.isFinite, (0...86_400).contains(gracePeriod) else {
+            throw ValidationError("--grace-period \(gracePeriod) is out of range: give seconds from 0 to 86400 (a day)")
+        }
         if let workerID, workerID.isEmpty { throw ValidationError("--worker-id must not be empty") }
     }
 

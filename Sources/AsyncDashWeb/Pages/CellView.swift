@@ -108,7 +108,7 @@ struct CellView {
     }
 
     static func relative(_ date: Date, now: Date) -> String {
-        let seconds = Int(now.timeIntervalSince(date).rounded())
+        let seconds = Int(saturating: now.timeIntervalSince(date).rounded())
         let magnitude = abs(seconds)
         let text = magnitude < 5 ? "just now"
             : magnitude < 60 ? "\(magnitude) s"
