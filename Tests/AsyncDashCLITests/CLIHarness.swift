@@ -7,13 +7,15 @@ struct CLIResult: CustomStringConvertible {
     var exitCode: Int32
     var stdout: String
     var stderr: String
+    /// Whether the process ended by a signal (a trap, a crash): `exitCode` is then the signal.
+    var bySignal = false
 
     /// stdout parsed as JSON.
     func json() throws -> JSONValue {
         try JSONValue(parsing: stdout)
     }
 
-    var description: String { "exit \(exitCode)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+    var description: String { "\(bySignal ? "signal" : "exit") \(exitCode)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
 }
 
 /// Runs the real `asyncdash` executable in a temporary working directory.
@@ -107,7 +109,8 @@ struct CLIHarness {
         let result = CLIResult(
             exitCode: process.terminationStatus,
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "",
+            bySignal: process.terminationReason == .uncaughtSignal
         )
         if timedOut {
             Issue.record("asyncdash \(arguments.joined(separator: " ")) did not finish within \(timeout); killed\n\(result)")

@@ -54,10 +54,28 @@ enum JSONWriter {
 
     private static let hex = Array("0123456789abcdef".utf8)
 
+    /// Writes `string` quoted. Control characters — C0, DEL and C1 (U+0080–U+009F, UTF-8
+    /// `C2 80`–`C2 9F`) — are written as `\u` escapes: the same JSON value, and text that cannot
+    /// drive a terminal when printed.
     private static func write(string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        var leadC2 = false
         for byte in string.utf8 {
+            if leadC2 {
+                leadC2 = false
+                if (0x80...0x9F).contains(byte) {
+                    out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0x0F)])
+                    continue
+                }
+                out.append(0xC2)
+            }
             switch byte {
+            case 0xC2:
+                leadC2 = true
+            case 0x7F:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), UInt8(ascii: "7"), UInt8(ascii: "f")])
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
             case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
@@ -72,6 +90,7 @@ enum JSONWriter {
             default: out.append(byte)
             }
         }
+        if leadC2 { out.append(0xC2) }
         out.append(UInt8(ascii: "\""))
     }
 }

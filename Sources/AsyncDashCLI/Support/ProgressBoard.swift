@@ -49,7 +49,8 @@ actor ProgressBoard {
                 label = ["success", "failed", "cancelled"].contains(status) ? "" : (last[name] ?? "")
             }
             last[name] = label
-            lines.append("\(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(Self.bar(fraction))  \(status.padding(toLength: 11, withPad: " ", startingAt: 0)) \(label)")
+            let shown = Output.terminalSafe(name), text = Output.terminalSafe(label).replacingOccurrences(of: "\n", with: " ")
+            lines.append("\(shown.padding(toLength: width, withPad: " ", startingAt: 0))  \(Self.bar(fraction))  \(status.padding(toLength: 11, withPad: " ", startingAt: 0)) \(text)")
         }
         if interactive && drawnLines > 0 { print("\u{1B}[\(drawnLines)A", terminator: "") }
         for line in lines { print(interactive ? "\u{1B}[2K" + line : line) }

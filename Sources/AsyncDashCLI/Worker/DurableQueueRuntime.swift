@@ -37,6 +37,6 @@ struct DurableQueueRuntime: Sendable {
 enum LiveOutput {
     /// Writes `text` and a newline to stdout, unbuffered.
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        FileHandle.standardOutput.write(Data((Output.terminalSafe(text) + "\n").utf8))
     }
 }
