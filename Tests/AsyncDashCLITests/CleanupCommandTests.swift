@@ -97,4 +97,22 @@ struct CleanupCommandTests {
             #expect(summary["cleaned"] == [:])
         }
     }
+
+    @Test func withAsyncDisabledCleanupTouchesNothingAndSaysWhy() async throws {
+        try await withHarness { cli in
+            try cli.writeSQLiteConfig()
+            _ = try await run(cli, ["locks", "reserve", "--task", "import-41", "book:1"])
+            do {
+                let stores = try StoreSet.sqlite(path: cli.directory.appendingPathComponent("a.sqlite").path)
+                try await stores.coordination.addActiveTask("import-41")
+            }
+            let disabled = ["ASYNCDASH_ASYNC_ENABLED": "false"]
+            let human = try await cli.run(["cleanup"], environment: disabled)
+            #expect(human.exitCode == 0 && human.stdout.contains("Async is disabled (ASYNC_ENABLED: false)"), "\(human)")
+            let json = try await cli.run(["cleanup", "--json"], environment: disabled)
+            #expect(try json.json() == ["active_tasks": 0, "cleaned": [:], "skipped": [:], "async_disabled": true])
+            let locks = try await run(cli, ["locks", "list", "--json"]).json()
+            #expect(locks.arrayValue?.compactMap { $0["key"]?.stringValue } == ["book:1"], "nothing released")
+        }
+    }
 }

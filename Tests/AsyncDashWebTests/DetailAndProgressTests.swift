@@ -4,6 +4,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import Synchronization
 import Testing
 
 /// One task's page, its modal fragment, and the progress polling endpoint.
@@ -69,7 +71,67 @@ import Testing
     }
 }
 
+/// A record store whose reads fail while `failing` is set.
+final class FailingReads: RecordStore, Sendable {
+    let base: any RecordStore
+    let failing = Mutex(false)
+    init(base: any RecordStore) { self.base = base }
+    struct Failure: Error, CustomStringConvertible { var description: String { "database disk image is malformed" } }
+    func check() throws { if failing.withLock({ $0 }) { throw Failure() } }
+    func prepare(_ model: RecordModel) async throws { try await base.prepare(model) }
+    func upsert(_ model: RecordModel, key: String, _ update: @escaping @Sendable (inout Record, Bool) -> Void) async throws -> Record {
+        try await base.upsert(model, key: key, update)
+    }
+    func fetch(_ model: RecordModel, key: String) async throws -> Record? {
+        try check()
+        return try await base.fetch(model, key: key)
+    }
+    func list(_ model: RecordModel, query: RecordQuery) async throws -> [Record] {
+        try check()
+        return try await base.list(model, query: query)
+    }
+    func delete(_ model: RecordModel, key: String) async throws -> Bool { try await base.delete(model, key: key) }
+}
+
 @Suite struct ProgressEndpointTests {
+    @Test func postAnswersLikeGetWithTheNameInTheQueryOrTheForm() async throws {
+        let fixture = try await WebFixture()
+        await fixture.seedMixedTasks()
+        try await fixture.test { client in
+            let get = try await client.execute(uri: "/async/progress/?task_name=reindex", method: .get)
+            let query = try await client.execute(uri: "/async/progress/?task_name=reindex", method: .post)
+            let form = try await client.execute(
+                uri: "/async/progress/", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "task_name=reindex"))
+            #expect(get.status == .ok && query.status == .ok && form.status == .ok)
+            #expect(try query.json() == get.json())
+            #expect(try form.json() == get.json())
+            let missing = try await client.execute(uri: "/async/progress/", method: .post)
+            #expect(missing.status == .badRequest)
+        }
+    }
+
+    @Test func aStoreErrorIs500WithAJSONError() async throws {
+        let reads = Mutex<FailingReads?>(nil)
+        let fixture = try await WebFixture(wrapStores: { stores in
+            var stores = stores
+            let failing = FailingReads(base: stores.records)
+            reads.withLock { $0 = failing }
+            stores.records = failing
+            return stores
+        })
+        await fixture.seedMixedTasks()
+        reads.withLock { $0?.failing.withLock { $0 = true } }
+        try await fixture.test { client in
+            for method in [HTTPRequest.Method.get, .post] {
+                let response = try await client.execute(uri: "/async/progress/?task_name=reindex", method: method)
+                #expect(response.status == .internalServerError)
+                #expect(response.headers[.contentType] == "application/json")
+                #expect(try response.json()["error"]?.stringValue?.contains("database disk image is malformed") == true)
+            }
+        }
+    }
+
     @Test func withoutTaskNameIs400JSON() async throws {
         let fixture = try await WebFixture()
         try await fixture.test { client in

@@ -6,6 +6,8 @@ extension AsyncManager {
     /// `cleanup_completed_tasks()` (`asyncdash cleanup`, and every `CLEANUP_SCHEDULE_INTERVAL` in
     /// `serve` and `worker`).
     ///
+    /// With `ASYNC_ENABLED: false` it does nothing and says so (``CleanupSummary/asyncDisabled``).
+    ///
     /// Each active task is looked up in `queue` (``TaskQueueInspector/state(of:)``):
     /// - unknown to the queue (or `queue` is `nil`: no live queue in this process) → cleaned,
     ///   reason ``CleanupSummary/Reason/missing``;
@@ -41,6 +43,12 @@ extension AsyncManager {
         queue: (any TaskQueueInspector)?,
         clock: any AsyncDashClock = SystemClock()
     ) async throws -> CleanupSummary {
+        // As powercrud: with async off there is no queue to reconcile with; nothing is touched.
+        guard settings.asyncEnabled else {
+            var summary = CleanupSummary()
+            summary.asyncDisabled = true
+            return summary
+        }
         let active = try await activeTasks()
         var summary = CleanupSummary(activeTasks: active.count)
         let now = clock.now()

@@ -69,6 +69,8 @@ public struct CleanupSummary: Codable, Sendable, Hashable {
     public var cleaned: [String: Cleaned]
     /// Task name → why it was left alone.
     public var skipped: [String: String]
+    /// `true` when nothing was examined because `ASYNC_ENABLED` is false (absent otherwise).
+    public var asyncDisabled: Bool?
 
     public init(activeTasks: Int = 0, cleaned: [String: Cleaned] = [:], skipped: [String: String] = [:]) {
         self.activeTasks = activeTasks
@@ -80,15 +82,18 @@ public struct CleanupSummary: Codable, Sendable, Hashable {
         case activeTasks = "active_tasks"
         case cleaned
         case skipped
+        case asyncDisabled = "async_disabled"
     }
 
     /// `{"active_tasks": N, "cleaned": {name: {...}}, "skipped": {name: reason}}`.
     public var json: JSONValue {
-        [
+        var object: [String: JSONValue] = [
             "active_tasks": .int(activeTasks),
             "cleaned": .object(cleaned.mapValues(\.json)),
             "skipped": .object(skipped.mapValues { .string($0) }),
         ]
+        if asyncDisabled == true { object["async_disabled"] = true }
+        return .object(object)
     }
 
     /// Released locks, deleted progress entries and cleaned records, summed over cleaned tasks.
@@ -104,6 +109,7 @@ public struct CleanupSummary: Codable, Sendable, Hashable {
     ///   skipped import-42: still running
     /// ```
     public var humanReadable: String {
+        if asyncDisabled == true { return "Async is disabled (ASYNC_ENABLED: false): nothing was examined or cleaned up" }
         let totals = self.totals
         var lines = [
             "Examined \(activeTasks) active task\(activeTasks == 1 ? "" : "s"); cleaned \(cleaned.count) "

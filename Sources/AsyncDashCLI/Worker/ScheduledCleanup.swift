@@ -8,6 +8,10 @@ enum ScheduledCleanup {
     /// finished or never knew are released and marked cleaned up; queued and running ones are left alone.
     static func start(manager: AsyncManager, queue: any TaskQueueInspector, logger: Logger) -> Task<Void, Never> {
         let interval = manager.settings.cleanupScheduleInterval
+        guard manager.settings.asyncEnabled else {
+            logger.info("scheduled clean-up is off: async is disabled (ASYNC_ENABLED: false)")
+            return Task {}
+        }
         guard interval > .zero else {
             // CLEANUP_SCHEDULE_INTERVAL: 0 turns the schedule off.
             logger.info("scheduled clean-up is off (CLEANUP_SCHEDULE_INTERVAL: 0)")

@@ -1,22 +1,44 @@
 import AsyncDash
 import Foundation
 import HTTPTypes
+import Logging
 import Hummingbird
 import ServiceLifecycle
 
 /// The progress polling endpoint and the live streams (Server-Sent Events).
 extension Dashboard {
     func addProgressEndpoint(to router: Router<BasicRequestContext>) {
-        // powercrud's contract, with 404 (not 286) for a task nobody knows.
+        // powercrud's contract, with 404 (not 286) for a task nobody knows. POST answers like GET
+        // (htmx polls with `hx-post` and `hx-vals`), taking task_name from the query or the form.
         router.get("/async/progress") { request, _ in
             if let refusal = self.refusalUnlessReader(request) { return refusal }
-            guard let name = request.parameters["task_name"], !name.isEmpty else {
-                return Reply.jsonError(.badRequest, "the query parameter task_name is required, e.g. /async/progress/?task_name=import-42")
+            return await self.progressAnswer(request.parameters["task_name"])
+        }
+        router.post("/async/progress") { request, _ in
+            if let refusal = self.refusalUnlessReader(request) { return refusal }
+            var request = request
+            var name = request.parameters["task_name"]
+            if name == nil, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+                name = try await request.form()["task_name"]
             }
-            guard let snapshot = try await self.data.snapshot(name) else {
+            return await self.progressAnswer(name)
+        }
+    }
+
+    /// The progress endpoint's answer for task `name`: 200 with the snapshot, 286 once finished,
+    /// 400 without a name, 404 for an unknown task, 500 with `{"error": …}` when the store fails.
+    func progressAnswer(_ name: String?) async -> Response {
+        guard let name, !name.isEmpty else {
+            return Reply.jsonError(.badRequest, "the query parameter task_name is required, e.g. /async/progress/?task_name=import-42")
+        }
+        do {
+            guard let snapshot = try await data.snapshot(name) else {
                 return Reply.jsonError(.notFound, "no task named '\(name)' is known (no record, no progress entry, not active)", ["task_name": .string(name)])
             }
             return Reply.json(snapshot.json, status: snapshot.finished ? Reply.finished : .ok)
+        } catch {
+            logger.error("progress endpoint: the store could not be read", metadata: ["task": "\(name)", "error": "\(error)"])
+            return Reply.jsonError(.internalServerError, "the progress of '\(name)' could not be read: \(error)", ["task_name": .string(name)])
         }
     }
 

@@ -19,12 +19,14 @@ struct WebFixture: Sendable {
     /// - Parameters:
     ///   - configure: Changes to the default settings (tokens, page size, …).
     ///   - metrics: Passed to the dashboard; its observer is put in the manager's chain.
+    ///   - wrapStores: Replaces roles of the SQLite store set (e.g. with a failing store).
     init(
         metrics: DashboardMetrics? = nil,
-        configure: (inout DashboardSettings) -> Void = { _ in }
+        configure: (inout DashboardSettings) -> Void = { _ in },
+        wrapStores: (StoreSet) -> StoreSet = { $0 }
     ) async throws {
         let directory = WebTestFiles.runDirectory.appendingPathComponent(UUID().uuidString)
-        let stores = try StoreSet.sqlite(path: directory.appendingPathComponent("web.sqlite").path)
+        let stores = wrapStores(try StoreSet.sqlite(path: directory.appendingPathComponent("web.sqlite").path))
         var registry = Registry.standard
         registry.registerSQLite()
         registry.registerSample()
