@@ -118,3 +118,26 @@ struct EmitShowTests {
         }
     }
 }
+
+@Suite("emit: progress text and structured progress")
+struct EmitProgressTests {
+    @Test func progressTextIsKeptExactlyAndStructuredProgressHasItsFlags() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let env = ["ASYNCDASH_STORE": cli.sqliteURL()]
+            let text = #"{"percent": 50, "zeta": 1}"#
+            _ = try await cli.run(["emit", "create", "--task", "t1"], environment: env)
+            let asText = try await cli.run(["emit", "progress", "--task", "t1", "--progress", text, "--json"], environment: env)
+            #expect(asText.exitCode == 0, "\(asText)")
+            #expect(try asText.json()["progress_payload"] == .string(text))
+            let structured = try await cli.run(["emit", "progress", "--task", "t1", "--done", "40", "--total", "100", "--unit", "rows", "--json"], environment: env)
+            #expect(structured.exitCode == 0, "\(structured)")
+            let stored = try structured.json()["progress_payload"]?.stringValue ?? ""
+            #expect(try JSONValue(parsing: stored) == ["done": 40, "total": 100, "unit": "rows"], "\(stored)")
+            let orphan = try await cli.run(["emit", "progress", "--task", "t1", "--total", "100"], environment: env)
+            #expect(orphan.exitCode != 0 && orphan.stderr.contains("give --done too"), "\(orphan)")
+            let negative = try await cli.run(["emit", "progress", "--task", "t1", "--done", "-1"], environment: env)
+            #expect(negative.exitCode != 0 && negative.stderr.contains("0 or more"), "\(negative)")
+        }
+    }
+}

@@ -111,6 +111,23 @@ final class FailingReads: RecordStore, Sendable {
         }
     }
 
+    @Test func aProgressTextComesBackExactlyAsSentEvenWhenItLooksLikeJSON() async throws {
+        let fixture = try await WebFixture()
+        let text = #"{"percent": 50, "zeta": 1, "alpha": [2, 1]}"#
+        await fixture.emit(LifecycleEvent(.create, task: "looks-like-json"))
+        _ = try await fixture.manager.updateProgress("looks-like-json", .text(text))
+        try await fixture.test { client in
+            let response = try await client.execute(uri: "/async/progress/?task_name=looks-like-json", method: .get)
+            #expect(try response.json()["progress"] == .string(text))
+        }
+        // Finished: read from the record's text column, not the live entry.
+        await fixture.emit(LifecycleEvent(.complete, task: "looks-like-json"))
+        try await fixture.test { client in
+            let response = try await client.execute(uri: "/async/progress/?task_name=looks-like-json", method: .get)
+            #expect(try response.json()["progress"] == .string(text))
+        }
+    }
+
     @Test func aStoreErrorIs500WithAJSONError() async throws {
         let reads = Mutex<FailingReads?>(nil)
         let fixture = try await WebFixture(wrapStores: { stores in

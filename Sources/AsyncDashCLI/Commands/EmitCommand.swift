@@ -11,7 +11,8 @@ struct EmitCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               asyncdash emit create --task import-42 --user alice --affected book:1 --affected book:2 --kwargs '{"dry_run":false}'
-              asyncdash emit progress --task import-42 --progress '{"done":40,"total":100,"unit":"rows"}'
+              asyncdash emit progress --task import-42 --done 40 --total 100 --unit rows
+              asyncdash emit progress --task import-42 --progress 'Reading rows'
               asyncdash emit complete --task import-42 --result '{"updated":100}'
               asyncdash emit cleanup --task import-42
             """
@@ -31,8 +32,17 @@ struct EmitCommand: AsyncParsableCommand {
     @Option(help: "A message (kept on the record except for progress events).")
     var message: String?
 
-    @Option(help: ArgumentHelp("Progress: a JSON object with an integer 'done' (and 'total', 'unit', 'message'), or text.", valueName: "progress"))
+    @Option(help: ArgumentHelp("Progress text, kept exactly as given (also when it looks like JSON); with --done, the structured progress's message.", valueName: "text"))
     var progress: String?
+
+    @Option(help: ArgumentHelp("Structured progress: how many are done (0 or more).", valueName: "n"))
+    var done: Int?
+
+    @Option(help: ArgumentHelp("Structured progress: how many there are in all (with --done).", valueName: "n"))
+    var total: Int?
+
+    @Option(help: ArgumentHelp("Structured progress: what is counted, e.g. rows (with --done).", valueName: "unit"))
+    var unit: String?
 
     @Option(help: ArgumentHelp("The user: a JSON object when it starts with '{', else a name.", valueName: "user"))
     var user: String?
@@ -117,7 +127,13 @@ struct EmitCommand: AsyncParsableCommand {
             }
             parsedTimestamp = date
         }
-        var payload = progress.map(EventParsing.progress)
+        var payload = progress.map(ProgressPayload.text)
+        if let done {
+            guard done >= 0, (total ?? 0) >= 0 else { throw .usage("--done and --total must be 0 or more (got --done \(done)\(total.map { " --total \($0)" } ?? ""))") }
+            payload = .structured(StructuredProgress(done: done, total: total, unit: unit, message: progress))
+        } else if total != nil || unit != nil {
+            throw .usage("--total and --unit describe structured progress: give --done too (e.g. --done 40 --total 100 --unit rows)")
+        }
         var text = message ?? ""
         if kind == .progress && payload == nil && !text.isEmpty { payload = .text(text) }
         if kind == .progress && text.isEmpty, let payload {

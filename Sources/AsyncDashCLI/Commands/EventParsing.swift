@@ -8,21 +8,15 @@ enum EventParsing {
         do {
             return try JSONValue(parsing: text)
         } catch let error as JSONTextError {
-            throw .usage("\(option) is not valid JSON: '\(text)' (\(error.reason))")
+            throw .usage("\(option) is not valid JSON: '\(shown(text))' (\(error.reason))")
         } catch {
-            throw .usage("\(option) is not valid JSON: '\(text)'")
+            throw .usage("\(option) is not valid JSON: '\(shown(text))'")
         }
     }
 
-    /// A JSON object with an integer `done` is structured progress; anything else is text.
-    static func progress(_ text: String) -> ProgressPayload {
-        if text.trimmingCharacters(in: .whitespaces).hasPrefix("{"),
-            let value = try? JSONValue(parsing: text),
-            let structured = StructuredProgress(json: value)
-        {
-            return .structured(structured)
-        }
-        return .text(text)
+    /// `text` as quoted back in a message: at most 80 characters, then how long it was.
+    static func shown(_ text: String) -> String {
+        text.count > 80 ? String(text.prefix(80)) + "… (\(text.count) characters)" : text
     }
 
     /// A JSON object when it starts with `{`, else a name.

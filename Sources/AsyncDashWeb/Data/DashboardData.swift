@@ -60,7 +60,14 @@ struct DashboardData: Sendable {
         }
         let status = value("status").text ?? (active ? TaskStatus.inProgress.rawValue : TaskStatus.pending.rawValue)
         var progress = live?.json ?? value("progress").json
-        if case .string(let text) = progress, let parsed = try? JSONValue(parsing: text), case .object = parsed { progress = parsed }
+        // A text column holds structured progress as its JSON text, and text progress as it was
+        // sent: only text that is exactly what structured progress is written as reads back as
+        // structured, so a progress text that merely looks like JSON stays that text.
+        if case .string(let text) = progress, text.hasPrefix("{"), let parsed = try? JSONValue(parsing: text),
+            let structured = StructuredProgress(json: parsed), structured.json.jsonText == text
+        {
+            progress = structured.json
+        }
         var fraction: Double?
         if let payload = ProgressPayload(json: progress), case .structured(let structured) = payload { fraction = structured.fraction }
         if TaskStatus(parsing: status) == .success { fraction = 1 }
