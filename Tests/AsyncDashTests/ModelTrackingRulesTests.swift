@@ -27,6 +27,51 @@ struct ModelTrackingRulesTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aNewRecordsTextFieldsAreEmptyTextNotNull(_ backend: Backend) async throws {
+        let manager = try await makeSampleManager(backend)
+        await manager.emit(LifecycleEvent(.cleanup, task: "t1"))
+        let record = try await manager.requireRecord("t1")
+        for column in manager.recordModel.columns where column.type == .text && column.name != "task_name" && column.name != "status" {
+            #expect(record[column.name] == .text(""), "\(column.name)")
+        }
+        #expect(record["status"] == .text("pending"))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aProgressEventWithoutTextKeepsTheStoredProgress(_ backend: Backend) async throws {
+        let manager = try await makeSampleManager(backend)
+        await manager.emit(LifecycleEvent(.create, task: "t1"))
+        await manager.emit(LifecycleEvent(.progress, task: "t1", progress: .text("3 of 9")))
+        await manager.emit(LifecycleEvent(.progress, task: "t1", status: .inProgress))
+        #expect(try await manager.requireRecord("t1")["progress_payload"] == .text("3 of 9"))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aTerminalStatusIsNeverRewrittenAndOnlyOneEndTimeIsSet(_ backend: Backend) async throws {
+        let manager = try await makeSampleManager(backend)
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        // complete after fail
+        await manager.emit(LifecycleEvent(.create, task: "f"))
+        await manager.emit(LifecycleEvent(.fail, task: "f", message: "boom", result: ["error": "boom"], timestamp: at))
+        await manager.emit(LifecycleEvent(.complete, task: "f", message: "late", result: ["ok": true], timestamp: at.addingTimeInterval(5)))
+        await manager.emit(LifecycleEvent(.cleanup, task: "f", status: .success))
+        let failed = try await manager.requireRecord("f")
+        #expect(failed["status"] == .text("failed"))
+        #expect(failed["message"] == .text("boom"))
+        #expect(failed["result_payload"] == .json(["error": "boom"]))
+        #expect(failed["completed_at"] == .null && failed["failed_at"] != .null)
+        #expect(failed["cleaned_up"] == .bool(true), "cleanup still marks it cleaned")
+        // fail after complete
+        await manager.emit(LifecycleEvent(.create, task: "c"))
+        await manager.emit(LifecycleEvent(.complete, task: "c", result: 1, timestamp: at))
+        await manager.emit(LifecycleEvent(.fail, task: "c", message: "late failure", timestamp: at.addingTimeInterval(5)))
+        let completed = try await manager.requireRecord("c")
+        #expect(completed["status"] == .text("success"))
+        #expect(completed["failed_at"] == .null && completed["completed_at"] != .null)
+        #expect(completed["message"] != .text("late failure"))
+    }
+
+    @Test(arguments: Backend.allCases)
     func getOrCreateReusesTheRecordOfTheSameTask(_ backend: Backend) async throws {
         let manager = try await makeSampleManager(backend)
         await manager.emit(LifecycleEvent(.create, task: "t1", message: "Task queued"))

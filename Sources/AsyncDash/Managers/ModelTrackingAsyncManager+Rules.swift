@@ -8,9 +8,13 @@ extension ModelTrackingAsyncManager {
     /// - `create` sets user, affected, args, kwargs; `progress` sets the progress (payload or message);
     /// - `complete` sets the result and completed_at; `fail` the result and failed_at;
     /// - `cleanup` sets cleaned;
-    /// - a record with a terminal status keeps its status, message and progress when a late
-    ///   `create` or `progress` arrives;
-    /// - a new record starts as status pending, not cleaned, with `create_defaults`;
+    /// - a record with a terminal status is never rewritten by a later event of any kind: its
+    ///   status, message, progress, result, `completed_at` and `failed_at` stay (so a `complete`
+    ///   after a `fail` leaves it failed, and `completed_at` and `failed_at` are never both set);
+    ///   `cleanup` still marks it cleaned, and `updated_at` moves;
+    /// - a progress event with neither a payload nor a message keeps the stored progress;
+    /// - a new record starts as status pending, not cleaned, its text columns empty (`""`, as the
+    ///   seed's `TextField(blank=True)`), with `create_defaults`;
     /// - created_at is set on creation, updated_at on every write;
     /// - `create` sets the task function's name (`extra["function"]`) and the locked objects
     ///   (`extra["locks"]`, lock keys), and any event carrying
@@ -21,7 +25,7 @@ extension ModelTrackingAsyncManager {
         let map = resolvedFieldMap
         let now = context.clock.now()
         var update = RecordChange()
-        if event.kind == .create || event.kind == .progress, let statusColumn = map["status"] {
+        if let statusColumn = map["status"] {
             update.guardColumn = statusColumn.name
             update.guardValues = Self.terminalStatuses
         }
@@ -36,7 +40,11 @@ extension ModelTrackingAsyncManager {
             list.append(RecordChange.Assignment(column.name, RecordValue.coerce(date, to: column.type)))
         }
 
-        // The seed model's column defaults (status pending, not cleaned up), then create_defaults.
+        // The seed model's column defaults (text empty, status pending, not cleaned up), then
+        // create_defaults.
+        for column in recordModel.columns where column.type == .text && column.name != recordModel.keyColumn {
+            update.onInsert.append(.init(column.name, .text("")))
+        }
         if let column = map["status"] { update.onInsert.append(.init(column.name, RecordValue.coerce(.string(TaskStatus.pending.rawValue), to: column.type))) }
         if let column = map["cleaned"] { update.onInsert.append(.init(column.name, RecordValue.coerce(.bool(false), to: column.type))) }
         for (column, value) in defaultValues.sorted(by: { $0.key < $1.key }) { update.onInsert.append(.init(column, value)) }
@@ -55,13 +63,17 @@ extension ModelTrackingAsyncManager {
             if let function = event.extra["function"] { set("function", function) }
             if let locks = event.extra["locks"] { set("locks", locks) }
         case .progress:
-            set("progress", event.progress?.json ?? .string(event.message), guarded: true)
+            if let progress = event.progress {
+                set("progress", progress.json, guarded: true)
+            } else if !event.message.isEmpty {
+                set("progress", .string(event.message), guarded: true)
+            }
         case .complete:
-            if let result = event.result { set("result", formattedPayload(result)) }
-            stamp("completed_at", event.timestamp, into: &update.always)
+            if let result = event.result { set("result", formattedPayload(result), guarded: true) }
+            stamp("completed_at", event.timestamp, into: &update.guarded)
         case .fail:
-            if let result = event.result { set("result", formattedPayload(result)) }
-            stamp("failed_at", event.timestamp, into: &update.always)
+            if let result = event.result { set("result", formattedPayload(result), guarded: true) }
+            stamp("failed_at", event.timestamp, into: &update.guarded)
         case .cleanup:
             set("cleaned", .bool(true))
         default:
