@@ -21,7 +21,8 @@ public struct LifecycleEvent: Sendable, Hashable {
     public var args: JSONValue?
     public var kwargs: JSONValue?
     public var result: JSONValue?
-    /// When the event happened; defaults to now.
+    /// When the event happened; defaults to now. Truncated to the microsecond when the event is
+    /// made: the precision every store keeps.
     public var timestamp: Date
     /// Extra keys, passed through to observers.
     public var extra: [String: JSONValue]
@@ -50,7 +51,7 @@ public struct LifecycleEvent: Sendable, Hashable {
         self.args = args
         self.kwargs = kwargs
         self.result = result
-        self.timestamp = timestamp
+        self.timestamp = timestamp.truncatedToMicroseconds
         self.extra = extra
     }
 

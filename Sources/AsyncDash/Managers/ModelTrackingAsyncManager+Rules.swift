@@ -23,7 +23,7 @@ extension ModelTrackingAsyncManager {
     /// Exposed so a subclass or a store can inspect exactly what an event writes.
     public func makeChange(for event: LifecycleEvent) -> RecordChange {
         let map = resolvedFieldMap
-        let now = context.clock.now()
+        let now = context.clock.now().truncatedToMicroseconds
         var update = RecordChange()
         if let statusColumn = map["status"] {
             update.guardColumn = statusColumn.name
