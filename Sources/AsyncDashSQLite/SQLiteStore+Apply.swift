@@ -10,7 +10,7 @@ extension SQLiteStore {
     /// - Throws: ``AsyncDashError`` when the change names a column the model does not have.
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange) async throws {
         let (sql, values) = try applyStatement(for: change, model: model, key: key)
-        try await write(savepoint: false) { db in
+        try await writeRecords(model, savepoint: false) { db in
             let insert = try SQLiteRawStatement(db, sql)
             defer { insert.reset() }
             for (offset, value) in values.enumerated() { insert.bind(value, at: Int32(offset + 1)) }

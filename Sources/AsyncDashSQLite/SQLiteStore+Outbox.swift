@@ -19,7 +19,7 @@ extension SQLiteStore: OutboxStore {
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange, outbox messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return try await apply(model, key: key, change) }
         let (sql, values) = try applyStatement(for: change, model: model, key: key)
-        try await write(savepoint: true) { [clock] db in
+        try await writeRecords(model, savepoint: true) { [clock] db in
             let insert = try SQLiteRawStatement(db, sql)
             defer { insert.reset() }
             for (offset, value) in values.enumerated() { insert.bind(value, at: Int32(offset + 1)) }

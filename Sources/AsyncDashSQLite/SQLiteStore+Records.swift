@@ -1,5 +1,6 @@
 import AsyncDash
 import GRDB
+import Synchronization
 
 extension SQLiteStore: RecordStore {
     /// Creates the model's table, or adds the columns it gained since (idempotent; safe to run
@@ -10,9 +11,23 @@ extension SQLiteStore: RecordStore {
     public func prepare(_ model: RecordModel) async throws {
         try SQLiteSchema.validate(model)
         try await SQLiteSchema.migrate(SQLiteSchema.recordMigrator(for: model), pool)
-        // The writer connection tells the change feed about this table's writes from now on.
-        let capture = SQLiteSchema.recordCaptureSQL(model)
-        try await write(savepoint: false) { db in try db.execute(sql: capture) }
+    }
+
+    /// Runs a write of `model`'s records in the next group commit, first making sure the writer
+    /// connection captures that table's changes for the change feed — in whatever process writes,
+    /// whether or not it prepared the model (the capture is a TEMP trigger: per connection).
+    func writeRecords<T: Sendable>(
+        _ model: RecordModel, savepoint: Bool, _ operation: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        let table = model.table
+        let capture = capturedTables.withLock { $0.contains(table) } ? nil : SQLiteSchema.recordCaptureSQL(model)
+        let result = try await write(savepoint: savepoint) { db in
+            if let capture { try db.execute(sql: capture) }
+            return try operation(db)
+        }
+        // Marked once committed: a rolled-back batch took the trigger with it.
+        if capture != nil { capturedTables.withLock { _ = $0.insert(table) } }
+        return result
     }
 
     /// Reads, updates and writes one record in the next group commit.
@@ -30,7 +45,7 @@ extension SQLiteStore: RecordStore {
         _ update: @escaping @Sendable (_ record: inout AsyncDash.Record, _ isNew: Bool) -> Void
     ) async throws -> AsyncDash.Record {
         let sql = sql(for: model)
-        return try await write(savepoint: false) { db in
+        return try await writeRecords(model, savepoint: false) { db in
             let select = try SQLiteRawStatement(db, sql.selectByKey)
             defer { select.reset() }
             select.bind(key, at: 1)
@@ -105,7 +120,7 @@ extension SQLiteStore: RecordStore {
     @discardableResult
     public func delete(_ model: RecordModel, key: String) async throws -> Bool {
         let sql = sql(for: model)
-        return try await write(savepoint: false) { db in
+        return try await writeRecords(model, savepoint: false) { db in
             let delete = try SQLiteRawStatement(db, sql.delete)
             defer { delete.reset() }
             delete.bind(key, at: 1)

@@ -37,6 +37,8 @@ public final class SQLiteStore: Sendable {
     let batcher: SQLiteWriteBatcher
     let changeFeed: SQLiteChangeFeed
     private let modelSQL = Mutex<[String: SQLiteModelSQL]>([:])
+    /// Record tables whose changes the writer connection captures (see `writeRecords`).
+    let capturedTables = Mutex<Set<String>>([])
     /// When expired locks and progress entries are next purged (seconds since 1970, by `clock`).
     let nextPurge = Mutex<TimeInterval>(0)
 

@@ -1,5 +1,6 @@
 import AsyncDash
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -90,20 +91,83 @@ struct ServeDashboardTests {
             let base = try #require(BrowserTests.dashboardURL(in: serve.stdout))
             let curl = Process()
             curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            curl.arguments = ["-s", "-N", "--max-time", "6", base + "-/stream"]
+            curl.arguments = ["-s", "-N", "--max-time", "60", base + "-/stream"]
             let pipe = Pipe()
             curl.standardOutput = pipe
+            let received = Mutex(Data())
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let chunk = handle.availableData
+                received.withLock { $0.append(chunk) }
+            }
             try curl.run()
-            try await Task.sleep(for: .seconds(1))
+            func output() -> String { received.withLock { String(decoding: $0, as: UTF8.self) } }
+            func wait(for text: String) async -> Bool {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    if output().contains(text) { return true }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return false
+            }
+            // The stream announces changes made after it opened: emit once it is open.
+            #expect(await wait(for: "retry: 2000"), "\(output())")
             let emit = try await cli.run(["emit", "create", "--task", "streamed-1", "--user", "bob"], environment: env)
             #expect(emit.exitCode == 0, "\(emit)")
-            // Read on a thread of its own: the stream stays open up to 6 s, and blocking a thread of
-            // the cooperative pool that long starves every other test in the process.
-            let output = await Self.offThePool { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+            #expect(await wait(for: "streamed-1"), "\(output())")
+            kill(curl.processIdentifier, SIGKILL)  // Process.terminate() did not end it here
             curl.waitUntilExit()
+            pipe.fileHandleForReading.readabilityHandler = nil
+            let output = output()
             #expect(output.hasPrefix("retry: 2000"), "\(output)")
             #expect(output.contains("event: changed\ndata: {\"counts\":{\"pending\":1}"), "\(output)")
             #expect(output.contains("streamed-1"), "\(output)")
+            #expect(await serve.terminate() == 0, "\(serve.description)")
+        }
+    }
+
+    @Test("a stream whose client went away ends within seconds, not at its next event",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func aClosedStreamStops() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let env = cli.queueEnvironment("closed.sqlite")
+            let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], environment: env, deadline: .seconds(90))
+            #expect(await serve.waitForOutput("dashboard: http://"), "\(serve.description)")
+            let base = try #require(BrowserTests.dashboardURL(in: serve.stdout))
+            var components = try #require(URLComponents(string: base))
+            components.path = "/metrics"
+            let metricsURL = try #require(components.string)
+            func openStreams() async -> Int? {
+                guard let (_, text) = try? await Self.get(metricsURL) else { return nil }
+                let line = text.split(separator: "\n").first { $0.hasPrefix("asyncdash_streams_open ") }
+                return line.flatMap { Int(Double($0.split(separator: " ").last ?? "") ?? -1) }
+            }
+            let curls = (0..<3).map { _ in
+                let curl = Process()
+                curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                curl.arguments = ["-s", "-N", "--max-time", "120", base + "-/stream"]
+                curl.standardOutput = FileHandle.nullDevice
+                return curl
+            }
+            for curl in curls { try curl.run() }
+            var open: Int?
+            for _ in 0..<500 where open != 3 {
+                open = await openStreams()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(open == 3, "three streams open")
+            for curl in curls {
+                kill(curl.processIdentifier, SIGKILL)
+                curl.waitUntilExit()
+            }
+            // The streams notice at their next heartbeat (a second); without one they would
+            // linger until their next event or keep-alive.
+            let closedBy = ContinuousClock.now + .seconds(8)
+            while ContinuousClock.now < closedBy, open != 0 {
+                try await Task.sleep(for: .milliseconds(50))
+                open = await openStreams()
+            }
+            #expect(open == 0, "streams left open after their clients went away: \(open ?? -1)")
             #expect(await serve.terminate() == 0, "\(serve.description)")
         }
     }

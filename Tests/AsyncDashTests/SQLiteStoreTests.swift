@@ -249,8 +249,9 @@ final class SQLiteStoreTests {
     @Test func aChangeMadeThroughAnotherConnectionReachesEverySubscriber() async throws {
         let path = temporaryDatabasePath()
         let watcher = try StoreSet.sqlite(url: "sqlite://\(path)?change_poll_ms=20")
+        // The writer never prepares the model (as `worker` does not): its writes are captured anyway.
+        try await watcher.records.prepare(counterModel)
         let writer = try SQLiteStore(path: path)
-        try await writer.prepare(counterModel)
         let subscriptions = try await [watcher.changes.subscribe(), watcher.changes.subscribe(), watcher.changes.subscribe()]
         try await writer.upsert(counterModel, key: "from-elsewhere", increment)
         try await writer.setProgress(.text("half"), for: "progressing", ttl: .seconds(60))

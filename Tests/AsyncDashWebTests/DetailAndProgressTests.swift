@@ -211,3 +211,51 @@ final class FailingReads: RecordStore, Sendable {
         }
     }
 }
+
+/// Stored values are shown within bounds: a value nested 10,000 deep renders a small page.
+@Suite struct BoundedRenderingTests {
+    static func nested(_ depth: Int) -> JSONValue {
+        var value: JSONValue = "bottom"
+        for _ in 0..<depth { value = .array([value]) }
+        return value
+    }
+
+    @Test func aDeeplyNestedOrHugeValueRendersASmallPageThatSaysWhatWasCut() async throws {
+        let fixture = try await WebFixture()
+        let long = String(repeating: "x", count: 300_000)
+        await fixture.emit(LifecycleEvent(.create, task: "deep", message: long, kwargs: ["deep": Self.nested(500), "wide": .array((0..<5_000).map { .int($0) })]))
+        let refused = await fixture.manager.emit(LifecycleEvent(.create, task: "deeper", kwargs: ["deep": Self.nested(10_000)]))
+        #expect("\(refused.hookError.map { "\($0)" } ?? "")".contains("kwargs is nested more than 512 levels deep"))
+        try await fixture.test { client in
+            let page = try await client.execute(uri: "/async-dashboard/deep/", method: .get)
+            #expect(page.status == .ok)
+            let text = String(buffer: page.body)
+            #expect(text.utf8.count < 400_000, "\(text.utf8.count) bytes")
+            #expect(text.contains("cut: nested deeper than 16 levels"))
+            #expect(text.contains("more items)"))
+            #expect(text.contains("cut for display"))
+            let api = try await client.execute(uri: "/api/tasks/deep", method: .get)
+            #expect(api.status == .ok)
+            #expect(api.body.readableBytes > 300_000, "the JSON API keeps the whole value")
+        }
+    }
+
+    @Test func aValueNestedDeeperThanTextCanBeIsWrittenWithoutRecursion() async throws {
+        let text = Self.nested(20_000).jsonText
+        #expect(text.utf8.count == 2 * 20_000 + 8)
+        #expect(text.hasPrefix("[[[") && text.contains("[\"bottom\"]") && text.hasSuffix("]]]"))
+    }
+
+    @Test func boundedCutsDepthCountAndStringsAndSaysSo() {
+        let wide = JSONValue.array((0..<5_000).map { .int($0) })
+        let (value, cut) = wide.bounded(JSONDisplayLimits(maximumValues: 100))
+        #expect(cut)
+        #expect(value.arrayValue?.count == 100)
+        #expect(value.arrayValue?.last == .string("… (cut: 4901 more items)"))
+        let object: JSONValue = ["a": [1, 2]]
+        let (small, notCut) = object.bounded()
+        #expect(!notCut && small == ["a": [1, 2]])
+        let (deep, deepCut) = Self.nested(100).bounded(JSONDisplayLimits(maximumDepth: 3))
+        #expect(deepCut && deep == .array([.array([.array(["… (cut: nested deeper than 3 levels)"])])]))
+    }
+}

@@ -104,6 +104,11 @@ open class AsyncManager: @unchecked Sendable {
     /// appends the ones the hook did not write with its record (all of them when it failed). A
     /// message that cannot be written at all is kept as a dead letter with its event.
     private func runHook(_ event: LifecycleEvent) async throws {
+        if let tooDeep = event.valueNestedTooDeep {
+            throw HookFailure(hookError: AsyncDashError(
+                .invalidArgument, value: tooDeep,
+                message: "the event's \(tooDeep) is nested more than \(JSONValue.maximumNesting) levels deep; it is refused (no store or page could use it)"))
+        }
         let messages = context.observers.outboxMessages(for: event, manager: name)
         guard !messages.isEmpty else {
             do { try await asyncTaskLifecycle(event) } catch { throw HookFailure(hookError: error) }

@@ -18,7 +18,49 @@ enum JSONWriter {
         String(decoding: bytes(value), as: UTF8.self)
     }
 
+    /// What is left to write: a value, or the punctuation between and after a container's members.
+    private enum Step {
+        case value(JSONValue)
+        case byte(UInt8)
+        case key(String)
+    }
+
+    /// Writes `value` with an explicit stack instead of recursion, so no depth of nesting can
+    /// exhaust the thread's stack (a value built in code is not limited like parsed text).
     private static func write(_ value: JSONValue, to out: inout [UInt8]) {
+        var steps: [Step] = [.value(value)]
+        while let step = steps.popLast() {
+            switch step {
+            case .byte(let byte):
+                out.append(byte)
+            case .key(let key):
+                write(string: key, to: &out)
+                out.append(UInt8(ascii: ":"))
+            case .value(let value):
+                switch value {
+                case .array(let elements):
+                    out.append(UInt8(ascii: "["))
+                    steps.append(.byte(UInt8(ascii: "]")))
+                    for (index, element) in elements.enumerated().reversed() {
+                        steps.append(.value(element))
+                        if index > 0 { steps.append(.byte(UInt8(ascii: ","))) }
+                    }
+                case .object(let members):
+                    out.append(UInt8(ascii: "{"))
+                    steps.append(.byte(UInt8(ascii: "}")))
+                    for (index, key) in members.keys.sorted().enumerated().reversed() {
+                        steps.append(.value(members[key] ?? .null))
+                        steps.append(.key(key))
+                        if index > 0 { steps.append(.byte(UInt8(ascii: ","))) }
+                    }
+                default:
+                    writeScalar(value, to: &out)
+                }
+            }
+        }
+    }
+
+    private static func writeScalar(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: b ? "true".utf8 : "false".utf8)
@@ -33,22 +75,7 @@ enum JSONWriter {
                 out.append(contentsOf: "\(d)".utf8)
             }
         case .string(let s): write(string: s, to: &out)
-        case .array(let elements):
-            out.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                write(element, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                write(string: key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                write(members[key] ?? .null, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+        case .array, .object: break
         }
     }
 

@@ -1,6 +1,7 @@
 import AsyncDash
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// The numbers `/metrics` serves in Prometheus text format, through swift-metrics with a
 /// Prometheus factory of our own (nothing is bootstrapped globally, so several dashboards and tests
@@ -18,6 +19,8 @@ import Prometheus
 public final class DashboardMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
+    /// Live streams (Server-Sent Events) being written now.
+    let openStreams = Mutex(0)
 
     public init() {
         factory = PrometheusMetricsFactory(registry: registry)
@@ -48,6 +51,7 @@ public final class DashboardMetrics: Sendable {
         gauge("asyncdash_dead_letters").record(try await coordination.deadLetters().count)
         let diagnostics = await data.manager.diagnostics.snapshot
         gauge("asyncdash_hook_failures").record(diagnostics.hookFailures)
+        gauge("asyncdash_streams_open").record(openStreams.withLock { $0 })
         for (observer, failures) in diagnostics.observerFailures {
             gauge("asyncdash_observer_failures", [("observer", observer)]).record(failures)
         }

@@ -68,22 +68,35 @@ struct CellView {
             cell.merge(Self.time(date, now: now)) { $1 }
         case .json(let json):
             cell["isJSON"] = true
-            cell["text"] = json.prettyJSONText
+            cell["text"] = Self.shown(json)
         case .text(let text) where role == "progress" || role == "result" || role == "args" || role == "kwargs":
             if let parsed = try? JSONValue(parsing: text), parsed.isContainer {
                 cell["isJSON"] = true
-                cell["text"] = parsed.prettyJSONText
+                cell["text"] = Self.shown(parsed)
             } else {
                 cell["isPlain"] = true
-                cell["text"] = text
+                cell["text"] = Self.shown(text)
             }
         case .text(let text) where text.isEmpty:
             cell["isEmpty"] = true
         default:
             cell["isPlain"] = true
-            cell["text"] = value.text ?? value.json.jsonText
+            cell["text"] = Self.shown(value.text ?? value.json.jsonText)
         }
         return cell
+    }
+
+    /// A stored JSON value as the page shows it: pretty, within ``JSONDisplayLimits/dashboard``,
+    /// with a note when something was cut (the JSON API has it whole).
+    static func shown(_ json: JSONValue) -> String {
+        let (bounded, cut) = json.bounded()
+        return bounded.prettyJSONText + (cut ? "\n(cut for display: the whole value is in the JSON API)" : "")
+    }
+
+    /// A stored text as the page shows it: at most 20,000 characters, then a note.
+    static func shown(_ text: String) -> String {
+        guard text.count > 20_000 else { return text }
+        return String(text.prefix(20_000)) + "… (cut for display: \(text.count) characters in all; the whole value is in the JSON API)"
     }
 
     /// The record's progress fraction (structured progress with a total).
@@ -123,15 +136,6 @@ struct CellView {
         String(text.unicodeScalars.filter { c in
             (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
         }.map(Character.init))
-    }
-}
-
-extension JSONValue {
-    var isContainer: Bool {
-        switch self {
-        case .array, .object: true
-        default: false
-        }
     }
 }
 

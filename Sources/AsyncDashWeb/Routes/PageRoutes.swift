@@ -178,8 +178,8 @@ extension Dashboard {
         context["name"] = name
         context["status"] = CellView.cssToken(snapshot.status)
         context["icon"] = CellView.icon(snapshot.status)
-        context["message"] = snapshot.message
-        context["progressText"] = snapshot.progressText
+        context["message"] = CellView.shown(snapshot.message)
+        context["progressText"] = CellView.shown(snapshot.progressText)
         context["percent"] = Int(((snapshot.fraction ?? 0) * 100).rounded())
         context["hasPercent"] = snapshot.fraction != nil
         context["finished"] = snapshot.finished

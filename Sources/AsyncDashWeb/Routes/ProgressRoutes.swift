@@ -4,6 +4,7 @@ import HTTPTypes
 import Logging
 import Hummingbird
 import ServiceLifecycle
+import Synchronization
 
 /// The progress polling endpoint and the live streams (Server-Sent Events).
 extension Dashboard {
@@ -78,7 +79,9 @@ extension Dashboard {
 
     /// Writes `event` whenever the value `read` returns changes: it re-reads when the store's
     /// change feed sends a notice that is `relevant` (at most once per ``streamInterval``), and
-    /// writes a keep-alive comment after 15 s without an event. Stops when `done` holds, when
+    /// writes a one-byte-line comment after each second without an event — a write to a closed
+    /// connection fails, so a stream whose client left ends within a second instead of lingering
+    /// (nothing else tells the handler). Stops when `done` holds, when
     /// `read` finds nothing (after `gone`), after `maxDuration` (EventSource reconnects), or when
     /// the server shuts down.
     ///
@@ -103,8 +106,8 @@ extension Dashboard {
                 if let notice = await changes.next(timeout: .seconds(1)) { due = relevant(notice) }
                 quiet += ContinuousClock.now - waiting
                 if !due {
-                    if quiet >= .seconds(15) {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    if quiet >= .seconds(1) {
+                        try await writer.write(ByteBuffer(string: ":\n\n"))
                         quiet = .zero
                     }
                     continue
@@ -144,8 +147,9 @@ extension Dashboard {
         return ["newest": newest, "counts": .object(counts.mapValues { .int($0) })]
     }
 
+    /// One Server-Sent Event; its data is bounded like the pages (``JSONDisplayLimits/dashboard``).
     static func event(_ name: String, _ data: JSONValue) -> ByteBuffer {
-        ByteBuffer(string: "event: \(name)\ndata: \(Reply.safeJSON(data))\n\n")
+        ByteBuffer(string: "event: \(name)\ndata: \(Reply.safeJSON(data.bounded().value))\n\n")
     }
 
     /// A `text/event-stream` response written by `produce` (which ends when the client goes away:
@@ -154,7 +158,9 @@ extension Dashboard {
         Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .xAccelBuffering: "no"],
-            body: ResponseBody { writer in
+            body: ResponseBody { [metrics] writer in
+                metrics.openStreams.withLock { $0 += 1 }
+                defer { metrics.openStreams.withLock { $0 -= 1 } }
                 do {
                     try await produce(&writer)
                 } catch is CancellationError {}
