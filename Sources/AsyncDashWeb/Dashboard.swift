@@ -1,6 +1,7 @@
 import AsyncDash
 import Foundation
 import Hummingbird
+import Synchronization
 import Logging
 
 /// The web dashboard of one model-tracking manager: list and detail pages with live progress, the
@@ -30,6 +31,9 @@ public struct Dashboard: Sendable {
     let templates: Templates
     let staticFiles: StaticFiles
     let metrics: DashboardMetrics
+    /// The outcome banners this dashboard issued (newest last, at most 256): a `?done=` text shows
+    /// only when it is one of them, so a crafted link cannot put its own words in the banner.
+    let issuedFlashes = IssuedFlashes()
     let logger: Logger
     /// The shortest time between two reads of one live stream: a stream re-reads when the store's
     /// change feed names its task (or anything, for the list), at most this often.
@@ -76,7 +80,8 @@ public struct Dashboard: Sendable {
     /// those of `others` (dashboards of other managers, each under its own path prefix), then the
     /// routes only this one serves: the progress endpoint, the JSON API and `/metrics`.
     public func router(adding others: [Dashboard] = []) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        // HEAD answers every GET route, without the body.
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware(pagePrefixes: ([self] + others).map(\.settings.pathPrefix), loopbackHostsOnly: auth.open))
         for dashboard in [self] + others {
             dashboard.addPageRoutes(to: router)
@@ -102,5 +107,21 @@ public struct Dashboard: Sendable {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "AsyncDash"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+    }
+}
+
+/// The outcome banners a dashboard issued, newest last, at most 256 (see ``Dashboard``).
+final class IssuedFlashes: Sendable {
+    private let texts = Mutex<[String]>([])
+
+    func issue(_ text: String) {
+        texts.withLock { texts in
+            texts.append(text)
+            if texts.count > 256 { texts.removeFirst(texts.count - 256) }
+        }
+    }
+
+    func contains(_ text: String) -> Bool {
+        texts.withLock { $0.contains(text) }
     }
 }

@@ -187,10 +187,10 @@ struct ServeDashboardTests {
             let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], environment: cli.queueEnvironment("rebind.sqlite"), deadline: .seconds(90))
             #expect(await serve.waitForOutput("dashboard: http://"), "\(serve.description)")
             let base = try #require(BrowserTests.dashboardURL(in: serve.stdout))
-            @Sendable func status(host: String?) throws -> String {
+            @Sendable func status(host: String?, extra: [String] = []) throws -> String {
                 let curl = Process()
                 curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-                curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + (host.map { ["-H", "Host: \($0)"] } ?? []) + [base]
+                curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10"] + (host.map { ["-H", "Host: \($0)"] } ?? []) + extra + [base]
                 let pipe = Pipe()
                 curl.standardOutput = pipe
                 try curl.run()
@@ -201,6 +201,11 @@ struct ServeDashboardTests {
                 let code = await Self.offThePool { (try? status(host: host)) ?? "failed" }
                 #expect(code == expected, "Host \(host ?? "(none)")")
             }
+            // No Host header at all: refused too.
+            let noHost = await Self.offThePool { (try? status(host: nil, extra: ["-H", "Host:"])) ?? "failed" }
+            #expect(noHost == "400", "no Host header")
+            let head = await Self.offThePool { (try? status(host: nil, extra: ["-I"])) ?? "failed" }
+            #expect(head == "200", "HEAD answers like GET")
             #expect(await serve.terminate() == 0, "\(serve.description)")
         }
     }

@@ -259,3 +259,25 @@ final class FailingReads: RecordStore, Sendable {
         #expect(deepCut && deep == .array([.array([.array(["… (cut: nested deeper than 3 levels)"])])]))
     }
 }
+
+/// Small HTTP rules: HEAD, the outcome banner, the Origin's scheme.
+@Suite struct HTTPDetailTests {
+    @Test func headAnswersLikeGetWithoutABody() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let get = try await client.execute(uri: "/async-dashboard/", method: .get)
+            let head = try await client.execute(uri: "/async-dashboard/", method: .head)
+            #expect(head.status == .ok && get.status == .ok)
+            #expect(head.body.readableBytes == 0)
+            #expect(head.headers[.contentType] == get.headers[.contentType])
+        }
+    }
+
+    @Test func onlyBannersTheDashboardIssuedAreShown() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.test { client in
+            let crafted = try await client.execute(uri: "/async-dashboard/?done=Your%20account%20is%20locked%2C%20call%20555", method: .get)
+            #expect(!String(buffer: crafted.body).contains("Your account is locked"))
+        }
+    }
+}

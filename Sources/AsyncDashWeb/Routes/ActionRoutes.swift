@@ -156,6 +156,8 @@ extension Dashboard {
             return errorPage(request, status, "Action refused", text)
         }
         let target = task.map { "\(prefix)/\(PathEncoding.segment($0))/" } ?? "\(prefix)/"
-        return Reply.redirect(target + "?" + PathEncoding.query([("done", text)]))
+        let shown = String(text.prefix(300))
+        issuedFlashes.issue(shown)
+        return Reply.redirect(target + "?" + PathEncoding.query([("done", shown)]))
     }
 }

@@ -217,7 +217,9 @@ extension Dashboard {
             "actionsElsewhere": identity.role == .admin && !allowsActions, "canLogout": !auth.open && identity.role > .none,
             "timezone": "UTC", "nowISO": ISO8601.format(now), "nowText": CellView.absolute(now),
         ]
-        if let flash = request.parameters["done"], !flash.isEmpty { context["flash"] = String(flash.prefix(300)) }
+        if let flash = request.parameters["done"], !flash.isEmpty, issuedFlashes.contains(flash) {
+            context["flash"] = flash
+        }
         return context
     }
 

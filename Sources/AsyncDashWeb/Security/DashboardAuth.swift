@@ -90,7 +90,10 @@ struct DashboardAuth: Sendable {
         guard let cookie = request.cookies[Self.csrfCookie]?.value, cookie.utf8.count >= 32 else { return false }
         let sent = formToken ?? request.headers[.xCSRFToken]
         guard let sent, Self.constantTimeEqual(sent, cookie) else { return false }
-        if let origin = request.headers[.origin], let host = request.head.authority {
+        if let origin = request.headers[.origin] {
+            // An Origin must be this host over HTTP(S): not another host, not another scheme
+            // ("null", file:, an extension's), whatever its host part says.
+            guard let host = request.head.authority, origin.hasPrefix("http://") || origin.hasPrefix("https://") else { return false }
             let bare = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
             return bare == host
         }

@@ -20,7 +20,12 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
-            if loopbackHostsOnly, let authority = request.head.authority, !DashboardSettings.isLoopbackAuthority(authority) {
+            if loopbackHostsOnly, request.head.authority == nil || !request.uri.string.hasPrefix("/") {
+                // No Host header: nothing says which name was used.
+                response = Reply.jsonError(
+                    .badRequest,
+                    "this dashboard has no token and answers only to requests naming a loopback host in a Host header, with a path target")
+            } else if loopbackHostsOnly, let authority = request.head.authority, !DashboardSettings.isLoopbackAuthority(authority) {
                 response = Reply.jsonError(
                     .forbidden,
                     "this dashboard has no token and answers only to a loopback host name (127.0.0.1, localhost, [::1]), not '\(authority)'; "
