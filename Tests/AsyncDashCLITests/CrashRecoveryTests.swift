@@ -67,9 +67,12 @@ struct CrashRecoveryTests {
             }
             let twice = successes.filter { $0.value > 1 }
             #expect(twice.isEmpty, "ran to success more than once: \(twice)")
-            // The records say which tasks were recovered from the killed workers.
-            #expect(!lost.isEmpty, "no record says its worker was lost (kills: \(kills))")
+            // The killed workers' tasks were taken back: the records say so ("recovered", "worker
+            // lost"), except for a task whose success was recorded just before the kill — its
+            // terminal record is never rewritten by the second run — which the reclaiming
+            // worker's output names.
             let reclaimedLines = workers.flatMap { $0.stdout.split(separator: "\n").filter { $0.hasPrefix("reclaimed crash-") } }
+            #expect(!lost.isEmpty || !reclaimedLines.isEmpty, "no task was taken back from a killed worker (kills: \(kills))")
             #expect(reclaimedLines.count >= lost.count - lost.filter { records[$0]?.status == "success" }.count)
 
             let locks = try await cli.run(["locks", "list"], environment: env, timeout: .seconds(30))
