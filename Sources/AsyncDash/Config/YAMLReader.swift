@@ -26,8 +26,7 @@ struct YAMLReader {
     /// `text`, or its first `limit` characters and how long it is: a message quotes what the user
     /// wrote without echoing a value of megabytes.
     static func cut(_ text: String, to limit: Int = 80) -> String {
-        guard text.count > limit else { return text }
-        return String(text.prefix(limit)) + "… (\(text.count) characters)"
+        text.cutForMessage(limit)
     }
 
     /// A short description of what a node holds, for "expected X, got Y" messages.

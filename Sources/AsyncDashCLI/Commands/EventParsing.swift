@@ -8,15 +8,10 @@ enum EventParsing {
         do {
             return try JSONValue(parsing: text)
         } catch let error as JSONTextError {
-            throw .usage("\(option) is not valid JSON: '\(shown(text))' (\(error.reason))")
+            throw .usage("\(option) is not valid JSON: '\(text.cutForMessage())' (\(error.reason))")
         } catch {
-            throw .usage("\(option) is not valid JSON: '\(shown(text))'")
+            throw .usage("\(option) is not valid JSON: '\(text.cutForMessage())'")
         }
-    }
-
-    /// `text` as quoted back in a message: at most 80 characters, then how long it was.
-    static func shown(_ text: String) -> String {
-        text.count > 80 ? String(text.prefix(80)) + "… (\(text.count) characters)" : text
     }
 
     /// A JSON object when it starts with `{`, else a name.

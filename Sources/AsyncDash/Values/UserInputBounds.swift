@@ -19,3 +19,11 @@ extension Int {
         }
     }
 }
+
+extension String {
+    /// This text as a message quotes it back: at most `limit` characters, then how long it was —
+    /// so an error about a value of megabytes does not echo it.
+    public func cutForMessage(_ limit: Int = 80) -> String {
+        count > limit ? String(prefix(limit)) + "… (\(count) characters)" : self
+    }
+}
