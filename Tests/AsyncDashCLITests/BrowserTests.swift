@@ -36,15 +36,34 @@ struct BrowserTests {
             }
             let failing = try await cli.run(["launch", "sample.tasks.fail_on", "--args", #"{"value":1,"fail_on":1}"#, "--name", "browser-failed"], environment: env)
             #expect(failing.exitCode == 0, "\(failing)")
-            // The task to follow: 16 steps of 350 ms.
-            let live = try await cli.run(["launch", "sample.tasks.update_items", "--args", #"{"count":16,"delay_ms":350}"#,
-                                          "--name", "browser-live", "--user", "alice"], environment: env)
-            #expect(live.exitCode == 0, "\(live)")
-            // Open the page once the task runs (its record says in_progress).
-            _ = try await cli.waitForRecords(env, timeout: .seconds(30), interval: .milliseconds(100)) { records in
-                records["browser-live"]?.status == "in_progress"
+            // The task to follow is driven step by step with `asyncdash emit`, so the browser
+            // sees it run however slowly the machine starts Chromium: the test moves the task on
+            // only once the page's script has opened its stream (`asyncdash_streams_open`).
+            for step in [["create", "--task", "browser-live", "--user", "alice"],
+                         ["progress", "--task", "browser-live", "--status", "in_progress", "--done", "0", "--total", "16", "--unit", "items"]] {
+                let emitted = try await cli.run(["emit"] + step, environment: env)
+                #expect(emitted.exitCode == 0, "\(emitted)")
             }
-            let dom = try await Self.chromium(["--virtual-time-budget=60000", "--dump-dom", base + "browser-live/"])
+            var components = try #require(URLComponents(string: base))
+            components.path = "/metrics"
+            let metricsURL = try #require(components.string)
+            async let loaded = Self.chromium(["--virtual-time-budget=60000", "--dump-dom", base + "browser-live/"])
+            let opened = try await Self.waitUntil(timeout: .seconds(90)) {
+                guard let (_, text) = try? await ServeDashboardTests.get(metricsURL) else { return false }
+                return text.split(separator: "\n").contains { $0.hasPrefix("asyncdash_streams_open ") && !$0.hasSuffix(" 0") }
+            }
+            #expect(opened, "the page's script never opened its stream")
+            for done in [4, 8, 12, 16] {
+                try await Task.sleep(for: .milliseconds(700))
+                let emitted = try await cli.run(["emit", "progress", "--task", "browser-live", "--status", "in_progress",
+                                                 "--done", "\(done)", "--total", "16", "--unit", "items"], environment: env)
+                #expect(emitted.exitCode == 0, "\(emitted)")
+            }
+            try await Task.sleep(for: .milliseconds(700))
+            let completed = try await cli.run(["emit", "complete", "--task", "browser-live", "--message", "Task completed",
+                                               "--result", #"{"updated":16}"#], environment: env)
+            #expect(completed.exitCode == 0, "\(completed)")
+            let dom = try await loaded
 
             // The page was rendered while the task ran…
             #expect(dom.contains(#"data-finished="false""#), "the page was not loaded while the task ran:\n\(dom.prefix(2000))")
@@ -87,6 +106,16 @@ struct BrowserTests {
     static func liveUpdates(in dom: String) -> [(status: String, progress: String)] {
         let pattern = /<li data-status="([^"]*)" data-progress="([^"]*)">/
         return dom.matches(of: pattern).map { (String($0.output.1), String($0.output.2)) }
+    }
+
+    /// Polls `condition` every 100 ms until it holds (true) or `timeout` passes (false).
+    static func waitUntil(timeout: Duration, _ condition: () async -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 
     /// Runs headless Chromium with `arguments`; returns its stdout.
