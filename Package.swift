@@ -52,7 +52,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Helpers for users' own tests: recording observer, manual clock.
-        .target(name: "AsyncDashTesting", dependencies: ["AsyncDash"], swiftSettings: swiftSettings),
+        .target(
+            name: "AsyncDashTesting", dependencies: ["AsyncDash", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         // The sample app: record model, managers, task functions (registered by the build-tool plugin).
         .target(name: "Sample", dependencies: ["AsyncDash"], swiftSettings: swiftSettings, plugins: ["AsyncDashRegistrations"]),
         // Scans a module's sources and writes its <Module>Registrations.swift (run by the AsyncDashRegistrations plugin).

@@ -195,7 +195,7 @@ extension SQLiteStore: CoordinationStore {
     }
 
     public func deadLetters() async throws -> [DeadLetter] {
-        try await read { db in
+        try await scans.read("the dead letters") { db in
             let select = try SQLiteRawStatement(db, "SELECT task_name, event, reason, at FROM \(T.deadLetters) ORDER BY id")
             defer { select.reset() }
             var letters: [DeadLetter] = []

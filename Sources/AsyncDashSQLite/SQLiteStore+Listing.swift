@@ -112,7 +112,7 @@ extension SQLiteStore {
         let limit = max(0, query.limit)
         let otherText = otherSide
         let otherBound = otherArguments
-        let (rows, other) = try await read { db -> ([AsyncDash.Record], Bool) in
+        let (rows, other) = try await scans.read("a page of \(model.table)") { db -> ([AsyncDash.Record], Bool) in
             let select = try SQLiteRawStatement(db, statementText)
             defer { select.reset() }
             for (offset, value) in boundArguments.enumerated() { select.bind(value, at: Int32(offset + 1)) }
@@ -148,7 +148,7 @@ extension SQLiteStore {
         let q = SQLiteSchema.quote
         let trigger = Self.triggerName(table: model.table, column: column, "ins")
         let table = model.table
-        return try await read { db in
+        return try await scans.read("the counts of \(table) by \(column)") { db in
             let kept = try Bool.fetchOne(
                 db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = ?",
                 arguments: [trigger, table]) ?? false

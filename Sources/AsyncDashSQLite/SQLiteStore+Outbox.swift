@@ -93,7 +93,7 @@ extension SQLiteStore: OutboxStore {
 
     public func entries(consumer: String?, states: Set<OutboxState>, limit: Int) async throws -> [OutboxEntry] {
         let stateList = JSONValue.array(states.map { .string($0.rawValue) }).jsonText
-        return try await read { db in
+        return try await scans.read("the outbox entries") { db in
             try Row.fetchAll(
                 db,
                 sql: """

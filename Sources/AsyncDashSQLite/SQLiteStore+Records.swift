@@ -106,7 +106,7 @@ extension SQLiteStore: RecordStore {
         let statementText = text
         let filterValues = arguments
         let limit = Int64(max(0, query.limit))
-        return try await read { db in
+        return try await scans.read("a list of \(model.table)") { db in
             let select = try SQLiteRawStatement(db, statementText)
             defer { select.reset() }
             for (offset, value) in filterValues.enumerated() { select.bind(value, at: Int32(offset + 1)) }

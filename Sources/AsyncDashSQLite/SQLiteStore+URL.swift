@@ -9,7 +9,8 @@ extension SQLiteStore {
     /// - `sqlite://relative/path.sqlite` — a path relative to the working directory;
     /// - `sqlite:///absolute/path.sqlite` — an absolute path;
     /// - query options: `synchronous=normal|full`, `busy_timeout_ms=N` (0 to 3,600,000),
-    ///   `change_poll_ms=N` (10 to 60,000).
+    ///   `change_poll_ms=N` (10 to 60,000), `scan_readers=N` (1 to 64: connections for long reads),
+    ///   `read_timeout_ms=N` (1 to 3,600,000: how long one long read may run).
     ///
     /// ```swift
     /// let (path, options) = try SQLiteStore.parse(url: "sqlite:///var/app/dash.sqlite?synchronous=normal")
@@ -58,10 +59,20 @@ extension SQLiteStore {
                 options.busyTimeout = .milliseconds(try milliseconds(name, value, in: 0...3_600_000, example: 10_000))
             case "change_poll_ms":
                 options.changePollInterval = .milliseconds(try milliseconds(name, value, in: 10...60_000, example: 100))
+            case "scan_readers":
+                let range = SQLiteStoreOptions.scanReadersRange
+                guard let count = Int(value), range.contains(count) else {
+                    throw SQLiteStoreError(
+                        .invalidOption, value: "\(name)=\(value)",
+                        reason: "expected a whole number of connections from \(range.lowerBound) to \(range.upperBound) (e.g. scan_readers=2)")
+                }
+                options.scanReaders = count
+            case "read_timeout_ms":
+                options.readTimeLimit = .milliseconds(try milliseconds(name, value, in: 1...3_600_000, example: 10_000))
             default:
                 throw SQLiteStoreError(
                     .invalidOption, value: String(pair),
-                    reason: "unknown option '\(name)'; valid options are synchronous=normal|full, busy_timeout_ms=N and change_poll_ms=N")
+                    reason: "unknown option '\(name)'; valid options are synchronous=normal|full, busy_timeout_ms=N, change_poll_ms=N, scan_readers=N and read_timeout_ms=N")
             }
         }
         return options

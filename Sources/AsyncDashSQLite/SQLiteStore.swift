@@ -33,6 +33,8 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     /// Lookups by key (records, progress entries, active tasks) on a connection of their own.
     let pointReader: SQLitePointReader
+    /// Reads that may scan many rows, on connections and threads of their own (``SQLiteScanReader``).
+    let scans: SQLiteScanReader
     let clock: any AsyncDashClock
     let batcher: SQLiteWriteBatcher
     let changeFeed: SQLiteChangeFeed
@@ -69,6 +71,7 @@ public final class SQLiteStore: Sendable {
         self.options = options
         self.pool = pool
         self.pointReader = try SQLitePointReader(path: path, busyTimeout: options.busyTimeout)
+        self.scans = try SQLiteScanReader(path: path, options: options)
         self.clock = clock
         self.batcher = SQLiteWriteBatcher(pool: pool, maximumBatchSize: options.maximumBatchSize)
         self.changeFeed = SQLiteChangeFeed(pool: pool, interval: options.changePollInterval)
@@ -118,9 +121,9 @@ public final class SQLiteStore: Sendable {
     }
 
     /// Runs a read on one of the pool's reader connections (a snapshot of committed data), on
-    /// the calling thread: reads in WAL mode never wait for writers, and the store's reads are
-    /// short (one key, one index range), so a hop to another thread and back would cost more
-    /// than the read itself.
+    /// the calling thread: reads in WAL mode never wait for writers, and these reads are short
+    /// (one key, one index range, a small table), so a hop to another thread and back would cost
+    /// more than the read itself. A read that may scan many rows goes through ``scans`` instead.
     func read<T: Sendable>(_ operation: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try readOnThisThread(operation)
     }
@@ -175,5 +178,13 @@ extension StoreSet {
     /// One ``SQLiteStore`` serving every role, from a `sqlite:` URL (see ``SQLiteStore/parse(url:)``).
     public static func sqlite(url: String, clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
         sqlite(try SQLiteStore(url: url, clock: clock))
+    }
+}
+
+extension SQLiteStore {
+    /// Runs `sql` (one or more statements) in the next group commit. For the package's tests and
+    /// benchmarks, which seed large tables in one statement.
+    package func execute(sql: String) async throws {
+        try await write(savepoint: false) { db in try db.execute(sql: sql) }
     }
 }

@@ -57,6 +57,20 @@ public struct SQLiteStoreOptions: Sendable, Hashable {
     /// view waits to hear of a change another process made; 100 ms by default.
     public var changePollInterval: Duration
 
+    /// How many read-only connections (each on its own thread) run long reads: listing pages,
+    /// searches, counts without a kept total; 2 by default. See ``readTimeLimit``.
+    public var scanReaders: Int
+
+    /// The range ``scanReaders`` is kept in.
+    public static let scanReadersRange: ClosedRange<Int> = 1...64
+
+    /// How long one long read may run before it is interrupted (the caller gets
+    /// ``StoreBusyError``); 10 seconds by default.
+    public var readTimeLimit: Duration
+
+    /// The range ``readTimeLimit`` is kept in.
+    public static let readTimeLimitRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(3600)
+
     /// The range ``changePollInterval`` is kept in.
     public static let changePollRange: ClosedRange<Duration> = .milliseconds(10) ... .seconds(60)
 
@@ -66,10 +80,15 @@ public struct SQLiteStoreOptions: Sendable, Hashable {
     ///   - maximumBatchSize: The most writes per group commit (default 4096).
     ///   - changePollInterval: How often the change feed polls while anyone listens (default
     ///     100 ms; kept within ``changePollRange``).
+    ///   - scanReaders: Connections for long reads (default 2; kept within ``scanReadersRange``).
+    ///   - readTimeLimit: How long one long read may run (default 10 s; kept within
+    ///     ``readTimeLimitRange``).
     public init(
         synchronous: Synchronous = .full, busyTimeout: Duration = .seconds(10), maximumBatchSize: Int = 4096,
-        changePollInterval: Duration = .milliseconds(100)
+        changePollInterval: Duration = .milliseconds(100), scanReaders: Int = 2, readTimeLimit: Duration = .seconds(10)
     ) {
+        self.scanReaders = min(max(scanReaders, Self.scanReadersRange.lowerBound), Self.scanReadersRange.upperBound)
+        self.readTimeLimit = min(max(readTimeLimit, Self.readTimeLimitRange.lowerBound), Self.readTimeLimitRange.upperBound)
         self.synchronous = synchronous
         self.busyTimeout = busyTimeout
         self.maximumBatchSize = max(1, maximumBatchSize)

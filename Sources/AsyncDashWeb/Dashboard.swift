@@ -83,6 +83,11 @@ public struct Dashboard: Sendable {
         // HEAD answers every GET route, without the body.
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware(pagePrefixes: ([self] + others).map(\.settings.pathPrefix), loopbackHostsOnly: auth.open))
+        let dashboards = [self] + others
+        router.add(middleware: FailureMiddleware(logger: logger) { request, status, heading, message in
+            let path = request.uri.path
+            return dashboards.first { path.hasPrefix($0.settings.pathPrefix) }?.errorPage(request, status, heading, message)
+        })
         for dashboard in [self] + others {
             dashboard.addPageRoutes(to: router)
             dashboard.addStreamRoutes(to: router)

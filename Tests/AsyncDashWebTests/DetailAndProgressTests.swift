@@ -75,9 +75,14 @@ import Testing
 final class FailingReads: RecordStore, Sendable {
     let base: any RecordStore
     let failing = Mutex(false)
-    init(base: any RecordStore) { self.base = base }
+    /// What a read throws while `failing` is set.
+    let error: any Error
+    init(base: any RecordStore, error: any Error = Failure()) {
+        self.base = base
+        self.error = error
+    }
     struct Failure: Error, CustomStringConvertible { var description: String { "database disk image is malformed" } }
-    func check() throws { if failing.withLock({ $0 }) { throw Failure() } }
+    func check() throws { if failing.withLock({ $0 }) { throw error } }
     func prepare(_ model: RecordModel) async throws { try await base.prepare(model) }
     func upsert(_ model: RecordModel, key: String, _ update: @escaping @Sendable (inout Record, Bool) -> Void) async throws -> Record {
         try await base.upsert(model, key: key, update)

@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Sample
 import Testing
@@ -22,6 +23,7 @@ struct WebFixture: Sendable {
     ///   - wrapStores: Replaces roles of the SQLite store set (e.g. with a failing store).
     init(
         metrics: DashboardMetrics? = nil,
+        logger: Logger = Logger(label: "asyncdash.web"),
         configure: (inout DashboardSettings) -> Void = { _ in },
         wrapStores: (StoreSet) -> StoreSet = { $0 }
     ) async throws {
@@ -37,7 +39,7 @@ struct WebFixture: Sendable {
         queue = InProcessTaskQueue(runner: manager, concurrency: 4)
         var settings = DashboardSettings()
         configure(&settings)
-        dashboard = try await Dashboard(manager: manager, queue: queue, settings: settings, metrics: metrics ?? DashboardMetrics())
+        dashboard = try await Dashboard(manager: manager, queue: queue, settings: settings, metrics: metrics ?? DashboardMetrics(), logger: logger)
     }
 
     /// The application under test (in-memory router transport).
