@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncDash
 import AsyncDashCLI
+import AsyncDashSQLite
 import Foundation
 import Logging
 
@@ -8,8 +9,11 @@ import Logging
 /// load. Seeds tasks in a fresh store (half finished, half in progress with structured
 /// progress), starts `asyncdash serve` on it as a child process, and drives
 /// `GET /async/progress/?task_name=…` (rotating over the seeded names) with `wrk`, sampling the
-/// server's memory. Last line:
-/// `progress_http_rps=… p99_ms=… rss_idle_mb=… rss_load_mb=… connections=… threads=… duration_s=…`.
+/// server's memory. With `--search-load N`, N more connections search the dashboard's list for
+/// a text that matches none of `--search-rows` extra records at the same time (each search reads
+/// every row), to show that long reads do not slow the progress endpoint. Last line:
+/// `progress_http_rps=… p99_ms=… rss_idle_mb=… rss_load_mb=… connections=… threads=… duration_s=…`
+/// (and `search_load=… search_rows=… search_rps=… search_p99_ms=… search_busy=…`).
 struct BenchHTTPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http",
@@ -40,12 +44,20 @@ struct BenchHTTPCommand: AsyncParsableCommand {
     @Option(help: "The server's worker concurrency (serve --concurrency).")
     var serveConcurrency = 4
 
+    @Option(help: "Connections searching the task list for text no record has, at the same time (0: none).")
+    var searchLoad = 0
+
+    @Option(help: "Extra finished records the searches read (with --search-load).")
+    var searchRows = 500_000
+
     func validate() throws {
         guard duration >= 1 else { throw ValidationError("--duration must be 1 or more, not \(duration)") }
         guard threads >= 1 else { throw ValidationError("--threads must be 1 or more, not \(threads)") }
         guard connections >= threads else { throw ValidationError("--connections (\(connections)) must be at least --threads (\(threads))") }
         guard tasks >= 2 else { throw ValidationError("--tasks must be 2 or more, not \(tasks)") }
         guard serveConcurrency >= 1 else { throw ValidationError("--serve-concurrency must be 1 or more, not \(serveConcurrency)") }
+        guard (0...1024).contains(searchLoad) else { throw ValidationError("--search-load must be from 0 to 1024, not \(searchLoad)") }
+        guard (0...50_000_000).contains(searchRows) else { throw ValidationError("--search-rows must be from 0 to 50,000,000, not \(searchRows)") }
         if let store, !store.hasPrefix("sqlite:") {
             throw ValidationError("--store '\(store)': the server is another process, so it needs a sqlite:// store")
         }
@@ -64,6 +76,11 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         let seedStart = clock.now
         let names = try await seed(runtime: runtime, url: url, prefix: prefix)
         Output.line("seeded \(names.count) tasks (\(prefix)-0 …) in \(BenchRunner.seconds(seedStart.duration(to: clock.now))) s")
+        if searchLoad > 0 {
+            let rowsStart = clock.now
+            try await seedSearchRows(runtime: runtime, url: url, prefix: prefix)
+            Output.line("added \(searchRows) finished records for the searches in \(BenchRunner.seconds(rowsStart.duration(to: clock.now))) s")
+        }
 
         let server = try await BenchServeChild.start(runtime: runtime, storeURL: url, scratch: scratch, concurrency: serveConcurrency)
         do {
@@ -104,6 +121,27 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         return names
     }
 
+    /// Inserts `searchRows` finished records in one statement (the searches' haystack).
+    func seedSearchRows(runtime: CLIRuntime, url: String, prefix: String) async throws {
+        let stores = try runtime.openStores(url: url)
+        guard let model = (try await runtime.manager(named: nil, stores: stores) as? ModelTrackingAsyncManager)?.recordModel else {
+            throw CLIError.failure("--search-load needs a default manager that keeps dashboard records (asyncdash.ModelTrackingAsyncManager)")
+        }
+        let store = try SQLiteStore(url: url)
+        let q = { (name: String) in "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        var columns = [model.keyColumn]
+        var values = ["'\(prefix)-row-' || i"]
+        for (column, value) in [("status", "'success'"), ("message", "'Task completed'"), ("progress", "'10/10 items'")]
+        where model.column(column) != nil {
+            columns.append(column)
+            values.append(value)
+        }
+        try await store.execute(sql: """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(searchRows))
+            INSERT INTO \(q(model.table)) (\(columns.map(q).joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) FROM n
+            """)
+    }
+
     func measure(server: BenchServeChild, wrk: String, names: [String], scratch: BenchScratch) async throws {
         Output.line("serve: pid \(server.pid), \(server.origin)\(server.pathPrefix)/")
         // Let it settle (its loops start, the first allocations are made), then read its memory.
@@ -130,10 +168,20 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         Output.line("wrk \(arguments.joined(separator: " "))")
         var peak = idle
         var peakAnon = idleAnon
+        // The searches start first and run a little longer, so every progress request meets them.
+        let searchArguments = ["-t1", "-c\(searchLoad)", "-d\(duration + 2)s", "--latency",
+                               "\(server.origin)\(server.pathPrefix)/?q=no-record-has-this-text"]
+        async let searching: WrkResult? = searchLoad > 0
+            ? BenchTools.runWrk(wrk, searchArguments, scratch: scratch, timeout: .seconds(duration + 62)) : nil
+        if searchLoad > 0 {
+            Output.line("wrk \(searchArguments.joined(separator: " ")) (search load)")
+            try await Task.sleep(for: .seconds(1))
+        }
         let result = try await BenchTools.runWrk(wrk, arguments, scratch: scratch, timeout: .seconds(duration + 60)) {
             if let rss = server.rssMB() { peak = max(peak, rss) }
             if let rss = server.rssMB(field: "RssAnon") { peakAnon = max(peakAnon, rss) }
         }
+        let searches = try await searching
         if let rss = server.rssMB() { peak = max(peak, rss) }
         await server.stop()
 
@@ -149,7 +197,12 @@ struct BenchHTTPCommand: AsyncParsableCommand {
             + "(powercrud: \(Int(Self.powercrudRPS)) req/s, p99 \(Int(Self.powercrudP99Ms)) ms)")
         Output.line("progress_http_rps=\(f(result.requestsPerSecond)) p99_ms=\(f(p99)) p50_ms=\(f(result.p50Ms ?? 0)) "
             + "rss_idle_mb=\(f(idle)) rss_load_mb=\(f(peak)) anon_idle_mb=\(f(idleAnon)) anon_load_mb=\(f(peakAnon)) errors=\(result.errorResponses + result.socketErrors) "
-            + "tasks=\(names.count) connections=\(connections) threads=\(threads) duration_s=\(duration)")
+            + "tasks=\(names.count) connections=\(connections) threads=\(threads) duration_s=\(duration)"
+            + (searches.map { search in
+                // Searches a busy store turned away (503) are counted, not hidden.
+                " search_load=\(searchLoad) search_rows=\(searchRows) search_rps=\(f(search.requestsPerSecond)) "
+                    + "search_p50_ms=\(f(search.p50Ms ?? 0)) search_p99_ms=\(f(search.p99Ms ?? 0)) search_busy=\(search.errorResponses)"
+            } ?? ""))
         if result.errorResponses + result.socketErrors >= result.requests {
             throw CLIError.failure("every request failed")
         }

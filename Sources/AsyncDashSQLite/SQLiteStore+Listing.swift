@@ -148,13 +148,16 @@ extension SQLiteStore {
         let q = SQLiteSchema.quote
         let trigger = Self.triggerName(table: model.table, column: column, "ins")
         let table = model.table
-        return try await scans.read("the counts of \(table) by \(column)") { db in
-            let kept = try Bool.fetchOne(
+        // The kept totals are a few rows: a cheap read. Counting the table is a long one.
+        let kept = try await read { db in
+            try Bool.fetchOne(
                 db, sql: "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = ?",
                 arguments: [trigger, table]) ?? false
-            let text = kept
-                ? "SELECT v, n FROM \(Self.countsTable) WHERE tbl = ? AND col = ? AND n > 0"
-                : "SELECT ifnull(\(q(column)), x'00'), count(*) FROM \(q(table)) GROUP BY 1"
+        }
+        let text = kept
+            ? "SELECT v, n FROM \(Self.countsTable) WHERE tbl = ? AND col = ? AND n > 0"
+            : "SELECT ifnull(\(q(column)), x'00'), count(*) FROM \(q(table)) GROUP BY 1"
+        let count = { @Sendable (db: Database) throws -> [RecordValue: Int] in
             let select = try SQLiteRawStatement(db, text)
             defer { select.reset() }
             if kept {
@@ -168,6 +171,7 @@ extension SQLiteStore {
             }
             return counts
         }
+        return kept ? try await read(count) : try await scans.read("the counts of \(table) by \(column)", count)
     }
 
     static func sortExpression(_ column: String) -> String {

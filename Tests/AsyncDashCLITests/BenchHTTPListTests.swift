@@ -72,6 +72,33 @@ struct BenchHTTPListTests {
         }
     }
 
+    @Test(.enabled(if: wrkOnPath, "wrk is not on the PATH (apt-get install -y wrk)"))
+    func httpWithASearchLoadReportsTheSearchesToo() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let result = try await cli.run(["bench", "http", "--duration", "2", "--connections", "4", "--tasks", "100",
+                                            "--search-load", "3", "--search-rows", "20000"], timeout: .seconds(300))
+            #expect(result.exitCode == 0, "\(result)")
+            expectNumbers(["progress_http_rps", "p99_ms", "search_load", "search_rows", "search_rps", "search_p50_ms", "search_p99_ms", "search_busy"],
+                          in: result)
+            let pairs = lastLinePairs(result.stdout).pairs
+            #expect(pairs["errors"] == "0" && pairs["search_load"] == "3" && pairs["search_rows"] == "20000", "\(result)")
+            #expect(Double(pairs["search_rps"] ?? "") ?? 0 > 0, "no search was answered: \(result)")
+            #expect(result.stdout.contains("added 20000 finished records"), "\(result)")
+        }
+    }
+
+    @Test func httpRefusesASearchLoadOutOfRange() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            for (flag, value) in [("--search-load", "-1"), ("--search-load", "5000"), ("--search-rows", "100000000")] {
+                let result = try await cli.run(["bench", "http", "\(flag)=\(value)"])
+                #expect(result.exitCode == 2, "\(result)")
+                #expect(result.stderr.contains("\(flag) must be from"), "\(result)")
+            }
+        }
+    }
+
     @Test func httpWithoutWrkSaysHowToInstallIt() async throws {
         try await withHarness { cli in
             try cli.copyShippedConfig()
