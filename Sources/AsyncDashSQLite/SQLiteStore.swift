@@ -143,6 +143,22 @@ extension SQLiteStore: DurableQueueStore {
     public var isPersistent: Bool { true }
 }
 
+extension SQLiteStore: StoreIntegrityCheck {
+    /// SQLite's `PRAGMA integrity_check`: every page, index and constraint of the file, on a
+    /// reader connection off the cooperative threads (it reads the whole file, so it takes a while
+    /// on a large one) and without the time limit of long reads.
+    public func integrityProblems(limit: Int) async throws -> [String] {
+        let limit = min(max(limit, 1), 10_000)
+        let lines: [String] = try await pool.read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check(\(limit))")
+        }
+        guard lines != ["ok"] else { return [] }
+        // A row may hold several lines; the "*** in database main ***" heading says nothing here.
+        let problems = lines.flatMap { $0.split(separator: "\n").map(String.init) }.filter { !$0.hasPrefix("*** in database") }
+        return Array(problems.prefix(limit))
+    }
+}
+
 extension SQLiteStore: ChangeFeed {
     /// Notices of the tasks changed by any process on this file (see ``SQLiteStoreOptions/changePollInterval``).
     public func subscribe() async throws -> ChangeSubscription {
@@ -151,10 +167,10 @@ extension SQLiteStore: ChangeFeed {
 }
 
 extension StoreSet {
-    /// One ``SQLiteStore`` serving every role: records, coordination, queue, audit log, outbox and
-    /// change feed.
+    /// One ``SQLiteStore`` serving every role: records, coordination, queue, audit log, outbox,
+    /// change feed and integrity check.
     public static func sqlite(_ store: SQLiteStore) -> StoreSet {
-        StoreSet(records: store, coordination: store, queue: store, audit: store, outbox: store, changes: store)
+        StoreSet(records: store, coordination: store, queue: store, audit: store, outbox: store, changes: store, integrity: store)
     }
 
     /// One ``SQLiteStore`` serving every role.

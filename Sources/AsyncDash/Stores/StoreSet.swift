@@ -23,11 +23,15 @@ public struct StoreSet: Sendable {
     /// Notices that tasks changed (records, progress, locks, the active set), from every process
     /// on the store.
     public var changes: any ChangeFeed
+    /// Reads the whole store to find damage (`nil`: the store has nothing that can be damaged,
+    /// e.g. memory).
+    public var integrity: (any StoreIntegrityCheck)?
 
     public init(
         records: any RecordStore, coordination: any CoordinationStore, queue: any DurableQueueStore, audit: any AuditLog,
-        outbox: any OutboxStore, changes: any ChangeFeed
+        outbox: any OutboxStore, changes: any ChangeFeed, integrity: (any StoreIntegrityCheck)? = nil
     ) {
+        self.integrity = integrity
         self.records = records
         self.coordination = coordination
         self.queue = queue

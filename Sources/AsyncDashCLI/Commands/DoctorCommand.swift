@@ -4,8 +4,9 @@ import Foundation
 
 /// `asyncdash doctor [--json]`: opens the configured store and checks that every role works —
 /// records (the default manager's table can be read), coordination (a probe lock is taken and
-/// released), queue, audit log and outbox (read; pending and dead outbox entries are counted).
-/// `check-config` never opens the store; this does. Exit 1 when a role fails.
+/// released), queue, audit log and outbox (read; pending and dead outbox entries are counted),
+/// and the store's integrity (SQLite: `PRAGMA integrity_check` reads every page).
+/// `check-config` never opens the store; this does. Exit 1 when a role fails or damage is found.
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
@@ -76,6 +77,15 @@ struct DoctorCommand: AsyncParsableCommand {
             let waiting = try await stores.outbox.entries(consumer: nil, states: [.pending], limit: 100_000).count
             let dead = try await stores.outbox.entries(consumer: nil, states: [.dead], limit: 100_000).count
             return "\(waiting) events waiting for durable observers, \(dead) dead"
+        }
+        await check("integrity") {
+            guard let integrity = stores.integrity else { return "nothing to check (the store keeps no files)" }
+            let problems = try await integrity.integrityProblems(limit: 20)
+            guard problems.isEmpty else {
+                throw DoctorError("the store is damaged: " + problems.map { $0.cutForMessage(200) }.joined(separator: "; ")
+                    + "; restore it from a backup (SQLite: '.recover' in the sqlite3 shell saves what can be read)")
+            }
+            return "every page read, no damage found"
         }
         if json {
             var object: [String: JSONValue] = ["store": .string(url)]

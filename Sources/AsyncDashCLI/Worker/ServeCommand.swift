@@ -73,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = runtime.logger
         var services: [any Service] = [
             workers, LoopService { ScheduledCleanup.start(manager: manager, queue: queue, logger: logger) },
+            LoopService { [storeURL = runtime.storeURL()] in StoreCheckAtStart.start(stores: stores, url: storeURL, logger: logger) },
             try await runtime.outboxService(for: manager, stores: stores),
         ]
         if demo { services.append(LoopService { DemoLauncher.start(manager: manager, queue: queue, logger: logger) }) }

@@ -50,6 +50,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 LiveOutput.line("worker \(id) ready (concurrency \(concurrency))")
             },
             LoopService { ScheduledCleanup.start(manager: durable.manager, queue: durable.queue, logger: durable.runtime.logger) },
+            LoopService { StoreCheckAtStart.start(stores: durable.stores, url: durable.runtime.storeURL(), logger: durable.runtime.logger) },
             try await durable.runtime.outboxService(for: durable.manager, stores: durable.stores),
         ], logger: durable.runtime.logger)
         LiveOutput.line("worker \(id) stopped (graceful shutdown)")

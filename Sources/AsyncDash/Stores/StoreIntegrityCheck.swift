@@ -1,0 +1,21 @@
+/// A store that can read all of itself and say what is damaged: the optional integrity role of
+/// a ``StoreSet`` (``StoreSet/integrity``).
+///
+/// `asyncdash doctor` runs it and fails when it finds damage; `asyncdash serve` runs it once at
+/// start, in the background, and reports damage in its log and output instead of failing later
+/// on the first request that reads a damaged page. A store with nothing to damage (memory) has
+/// no integrity role.
+///
+/// ```swift
+/// if let integrity = stores.integrity {
+///     let problems = try await integrity.integrityProblems(limit: 20)
+///     print(problems.isEmpty ? "sound" : problems.joined(separator: "\n"))
+/// }
+/// ```
+public protocol StoreIntegrityCheck: Sendable {
+    /// Reads the whole store and returns at most `limit` descriptions of damage; empty when the
+    /// store is sound. May take a while on a large store (it reads every page).
+    ///
+    /// - Throws: When the store cannot be read at all (the error says why).
+    func integrityProblems(limit: Int) async throws -> [String]
+}
