@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// The store-role contracts as a kit: one call runs every check of every role — records (with
-/// listing and the outbox write), coordination, queue, audit log, outbox, change feed — against a
+/// listing and the outbox write), coordination, queue, audit log, outbox, change feed and the
+/// optional integrity check — against a
 /// driver, so a store in another package proves itself with the same checks as `memory` and
 /// `sqlite` here.
 ///
@@ -69,7 +70,7 @@ public struct StoreContract: Sendable {
     }
 
     static var checks: [Check] {
-        recordChecks + coordinationChecks + queueChecks + auditChecks + outboxChecks + changeChecks
+        recordChecks + coordinationChecks + queueChecks + auditChecks + outboxChecks + changeChecks + integrityChecks
     }
 }
 
