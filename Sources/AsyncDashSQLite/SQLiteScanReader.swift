@@ -21,8 +21,13 @@ import Synchronization
 /// - is interrupted by SQLite's progress handler once it has run for
 ///   ``SQLiteStoreOptions/readTimeLimit`` (``StoreBusyError/Reason/timeLimit(_:)``), or when its
 ///   task is cancelled (a client that went away).
+///
+/// The pool is opened on the first long read: a worker or a command-line call that never lists
+/// opens no extra connections.
 final class SQLiteScanReader: Sendable {
-    private let pool: DatabasePool
+    private let path: String
+    private let configuration: Configuration
+    private let opened = Mutex<DatabasePool?>(nil)
     private let timeLimit: Duration
     /// Long reads running or waiting for a connection.
     private let inFlight = Mutex(0)
@@ -32,13 +37,14 @@ final class SQLiteScanReader: Sendable {
     /// How many SQLite virtual-machine steps run between two looks at the clock.
     static let stepsBetweenChecks: Int32 = 4_000
 
-    init(path: String, options: SQLiteStoreOptions) throws {
+    init(path: String, options: SQLiteStoreOptions) {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.maximumReaderCount = options.scanReaders
         configuration.busyMode = .timeout(options.busyTimeout.timeInterval)
         configuration.label = "AsyncDashSQLite.scans"
-        pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        self.configuration = configuration
         timeLimit = options.readTimeLimit
         maximumWaiting = options.scanReaders * 16
     }
@@ -53,6 +59,7 @@ final class SQLiteScanReader: Sendable {
         guard admitted else { throw StoreBusyError(.tooManyWaiting(maximumWaiting), operation: what()) }
         defer { inFlight.withLock { $0 -= 1 } }
         let limit = timeLimit
+        let pool = try self.pool()
         let outcome: Result<T, ScanInterrupted> = try await pool.read { db in
             let deadline = Deadline(DispatchTime.now().uptimeNanoseconds &+ UInt64(clamping: limit.nanoseconds))
             let handle = db.sqliteConnection
@@ -77,6 +84,16 @@ final class SQLiteScanReader: Sendable {
         switch outcome {
         case .success(let value): return value
         case .failure: throw StoreBusyError(.timeLimit(limit), operation: what())
+        }
+    }
+
+    /// The pool, opened on first use.
+    private func pool() throws -> DatabasePool {
+        try opened.withLock { opened in
+            if let opened { return opened }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            opened = pool
+            return pool
         }
     }
 

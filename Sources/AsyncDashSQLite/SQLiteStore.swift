@@ -71,7 +71,7 @@ public final class SQLiteStore: Sendable {
         self.options = options
         self.pool = pool
         self.pointReader = try SQLitePointReader(path: path, busyTimeout: options.busyTimeout)
-        self.scans = try SQLiteScanReader(path: path, options: options)
+        self.scans = SQLiteScanReader(path: path, options: options)
         self.clock = clock
         self.batcher = SQLiteWriteBatcher(pool: pool, maximumBatchSize: options.maximumBatchSize)
         self.changeFeed = SQLiteChangeFeed(pool: pool, interval: options.changePollInterval)

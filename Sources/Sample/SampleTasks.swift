@@ -56,7 +56,21 @@ public enum SampleTasks: RegistrationCatalog {
         return ["slept_s": .double(seconds)]
     }
 
-    public static let all = [updateItems, failOn, longRunning]
+    /// `sample.tasks.ignore_cancel` — args `{"seconds": S}`; waits S seconds and never looks at
+    /// cancellation, like a function stuck in a call that cannot be interrupted. It shows what
+    /// becomes of a task that does not stop when asked: past `MAX_TASK_DURATION` its worker stops
+    /// renewing its lease after one `LEASE_TTL`, and it is recovered as a lost worker's task.
+    public static let ignoreCancel = TaskFunction(name: "sample.tasks.ignore_cancel") { args, _ in
+        let seconds = args["seconds"]?.doubleValue ?? 5
+        guard seconds.isFinite, (0...86_400).contains(seconds) else {
+            throw SampleTaskError(message: "seconds \(args["seconds"]?.jsonText ?? "") is out of range: give 0 to 86400 seconds")
+        }
+        // A detached task is not cancelled with its awaiter, and awaiting its value ignores cancellation.
+        await Task.detached { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }.value
+        return ["waited_s": .double(seconds)]
+    }
+
+    public static let all = [updateItems, failOn, longRunning, ignoreCancel]
 }
 
 /// The error `sample.tasks.fail_on` throws.

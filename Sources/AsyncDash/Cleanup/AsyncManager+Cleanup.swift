@@ -12,11 +12,13 @@ extension AsyncManager {
     /// - unknown to the queue (or `queue` is `nil`: no live queue in this process) → cleaned,
     ///   reason ``CleanupSummary/Reason/missing``;
     /// - finished → cleaned, ``CleanupSummary/Reason/finished``;
-    /// - running for longer than `MAX_TASK_DURATION` (measured with `clock`) → cleaned,
-    ///   ``CleanupSummary/Reason/exceededMaxDuration``; the job itself is not stopped (the
-    ///   inspector is read-only): if it ever ends, its own `complete` or `fail` is recorded as usual;
-    /// - running within `MAX_TASK_DURATION` → skipped, "still running"; queued or waiting to
-    ///   retry → skipped, "queued".
+    /// - running, within `MAX_TASK_DURATION` or past it → skipped: "still running", or
+    ///   ``CleanupSummary/Reason/exceededMaxDuration`` (measured with `clock`). A running task's
+    ///   locks are never released while it runs (DESIGN §10): its worker cancels it once it passes
+    ///   `MAX_TASK_DURATION` (``QueueWorker``, ``InProcessTaskQueue``) and it ends `failed` with the
+    ///   reason; a run that ignores the cancel loses its lease after one `LEASE_TTL` and is
+    ///   recovered as a lost worker's;
+    /// - queued or waiting to retry → skipped, "queued".
     ///
     /// Cleaning a task releases its conflict locks, deletes its progress entry, removes it from the
     /// active set and calls ``cleanupDashboardData(_:)``. Then, unless the task is known to have
@@ -97,11 +99,9 @@ extension AsyncManager {
             summary.skipped[name] = CleanupSummary.Reason.queued
             return
         case .running(let since)?:
-            guard now.timeIntervalSince(since) > settings.maxTaskDuration.timeInterval else {
-                summary.skipped[name] = CleanupSummary.Reason.stillRunning
-                return
-            }
-            reason = CleanupSummary.Reason.exceededMaxDuration
+            let overdue = now.timeIntervalSince(since) > settings.maxTaskDuration.timeInterval
+            summary.skipped[name] = overdue ? CleanupSummary.Reason.exceededMaxDuration : CleanupSummary.Reason.stillRunning
+            return
         }
         do {
             summary.cleaned[name] = try await cleanUpTask(name, reason: reason, queueFinished: state == .finished)

@@ -55,8 +55,10 @@ public struct CleanupSummary: Codable, Sendable, Hashable {
         public static let missing = "missing from the queue"
         /// The queue ran the task to its end but the task was still in the active set.
         public static let finished = "finished"
-        /// The task has been running longer than `MAX_TASK_DURATION`.
-        public static let exceededMaxDuration = "exceeded MAX_TASK_DURATION"
+        /// Skipped: the task has been running longer than `MAX_TASK_DURATION`. Its worker cancels
+        /// it (it then ends `failed` with the reason) and it keeps its locks until it stops; a run
+        /// that ignores the cancel loses its lease after one `LEASE_TTL` and is recovered as lost.
+        public static let exceededMaxDuration = "exceeded MAX_TASK_DURATION: its worker stops it; its locks are kept until it does"
         /// Skipped: a worker is running the task (within `MAX_TASK_DURATION`).
         public static let stillRunning = "still running"
         /// Skipped: the task waits for a worker or for a retry.

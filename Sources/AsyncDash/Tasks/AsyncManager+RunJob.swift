@@ -21,12 +21,16 @@ extension AsyncManager: TaskJobRunner {
             await finishTask(job.taskName, .failed("\(error)"), attempt: job.attempt, maxAttempts: job.maxAttempts)
             return .failed("\(error)")
         }
-        let execution: TaskExecution
+        var execution: TaskExecution
         if Task.isCancelled {
             execution = .cancelled
         } else {
             let context = makeTaskContext(job.taskName, attempt: job.attempt, maxAttempts: job.maxAttempts)
             execution = await execute(function, args: job.args, context: context)
+        }
+        // Stopped by its worker for running past MAX_TASK_DURATION: failed, with the reason, no retry.
+        if case .cancelled = execution, let limit = JobHandBack.current?.exceededDuration {
+            execution = .failed(JobHandBack.exceededMessage(limit))
         }
         if case .cancelled = execution, JobHandBack.current?.isRequested == true {
             await announceHandBack(job)

@@ -12,12 +12,19 @@ import Foundation
 /// _ = await queue.waitUntilIdle(timeout: .seconds(10))
 /// ```
 ///
+/// With `maxTaskDuration`, a run older than that is cancelled and its task ends `failed` with the
+/// reason when it stops (``JobHandBack/exceedDuration(_:)``); its locks stay until then.
+///
 /// ``close()`` makes later enqueues throw ``TaskQueueError`` (``TaskQueueError/Code/closed``);
 /// jobs already accepted still run.
 public actor InProcessTaskQueue: TaskQueue {
     /// The most jobs running at once.
     public let concurrency: Int
+    /// How long a run may take before it is cancelled (`MAX_TASK_DURATION`); `nil`: no limit.
+    public let maxTaskDuration: Duration?
     private let runner: any TaskJobRunner
+    /// The timers that stop runs older than ``maxTaskDuration``.
+    private var deadlines: [String: Task<Void, Never>] = [:]
     private var queued: [TaskJob] = []
     private var running: [String: Task<Void, Never>] = [:]
     private var waiting: [String: (job: TaskJob, timer: Task<Void, Never>)] = [:]
@@ -26,11 +33,17 @@ public actor InProcessTaskQueue: TaskQueue {
     /// When each running job was handed to its worker (read by clean-up, `InProcessTaskQueue+Inspector.swift`).
     private(set) var runningSince: [String: Date] = [:]
 
+    /// - Parameters:
+    ///   - runner: Runs the jobs (a manager).
+    ///   - concurrency: The most jobs running at once.
+    ///   - maxTaskDuration: How long a run may take before it is cancelled and its task fails
+    ///     (the manager's `MAX_TASK_DURATION`); `nil` (the default): no limit.
     /// - Precondition: `concurrency ≥ 1` (a programmer error).
-    public init(runner: any TaskJobRunner, concurrency: Int = 4) {
+    public init(runner: any TaskJobRunner, concurrency: Int = 4, maxTaskDuration: Duration? = nil) {
         precondition(concurrency >= 1, "an in-process queue needs a concurrency of at least 1")
         self.runner = runner
         self.concurrency = concurrency
+        self.maxTaskDuration = maxTaskDuration
     }
 
     public func enqueue(_ job: TaskJob) throws {
@@ -95,15 +108,25 @@ public actor InProcessTaskQueue: TaskQueue {
             let job = queued.removeFirst()
             let runner = self.runner
             runningSince[job.taskName] = Date()
-            running[job.taskName] = Task {
-                let outcome = await runner.runJob(job)
+            let handBack = JobHandBack()
+            let run = Task {
+                let outcome = await JobHandBack.$current.withValue(handBack) { await runner.runJob(job) }
                 await self.ended(job, outcome)
+            }
+            running[job.taskName] = run
+            if let limit = maxTaskDuration {
+                deadlines[job.taskName] = Task {
+                    do { try await Task.sleep(for: limit) } catch { return }
+                    handBack.exceedDuration(limit)
+                    run.cancel()
+                }
             }
         }
     }
 
     private func ended(_ job: TaskJob, _ outcome: TaskJobOutcome) async {
         runningSince[job.taskName] = nil
+        deadlines.removeValue(forKey: job.taskName)?.cancel()
         let cancelled = cancelRequested.remove(job.taskName) != nil
         if case .retry = outcome, cancelled {
             await runner.finishCancelledJob(job)  // cancelled after its last attempt failed: no retry

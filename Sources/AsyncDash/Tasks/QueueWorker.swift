@@ -27,6 +27,10 @@ public actor QueueWorker {
         var job: TaskJob
         var task: Task<Void, Never>
         var handBack: JobHandBack
+        /// When this worker started the run.
+        var startedAt: Date
+        /// When this worker cancelled the run for passing `MAX_TASK_DURATION`, if it did.
+        var stoppedAt: Date?
     }
 
     private enum State { case idle, running, stopping, stopped }
@@ -143,8 +147,11 @@ public actor QueueWorker {
         }
         if now >= nextReclaim, state == .running, reclaiming == nil {
             nextReclaim = now.addingTimeInterval(timing.reclaimInterval.timeInterval)
+            // What this worker holds, read now: the reclaim task runs on this actor only once the
+            // claim below has suspended, and would then always see a claim in flight.
+            let mine = LeaseHolder(workerID: workerID, taskNames: claiming ? nil : renewable)
             reclaiming = Task {
-                await self.reclaim()
+                await self.reclaim(now: now, sparing: mine)
                 await self.reclaimFinished()
             }
         }
@@ -158,9 +165,10 @@ public actor QueueWorker {
     private func heartbeat() async {
         await announce()
         guard !running.isEmpty else { return }
+        stopOverdueRuns()
         do {
             let renewal = try await queue.heartbeat(
-                workerID: workerID, taskNames: running.keys.sorted(), leaseTTL: timing.leaseTTL, conflictTTL: manager.settings.conflictTTL)
+                workerID: workerID, taskNames: renewable.sorted(), leaseTTL: timing.leaseTTL, conflictTTL: manager.settings.conflictTTL)
             for name in renewal.cancelRequested where cancelRequested.insert(name).inserted {
                 running[name]?.task.cancel()
             }
@@ -174,6 +182,30 @@ public actor QueueWorker {
         }
     }
 
+    /// Cancels the runs older than `MAX_TASK_DURATION` (DESIGN §10): each ends `failed` with the
+    /// reason when it stops, and keeps its locks (renewed) until then.
+    private func stopOverdueRuns() {
+        let now = clock.now()
+        let limit = manager.settings.maxTaskDuration
+        for (name, run) in running where run.stoppedAt == nil && now.timeIntervalSince(run.startedAt) > limit.timeInterval {
+            run.handBack.exceedDuration(limit)
+            run.task.cancel()
+            running[name]?.stoppedAt = now
+            manager.logger.warning("a task ran past MAX_TASK_DURATION; cancelled, it ends failed when it stops", metadata: [
+                "task": "\(name)", "worker": "\(workerID)", "max_task_duration_s": "\(limit.components.seconds)",
+            ])
+        }
+    }
+
+    /// The runs whose leases this worker still renews: all but those that ignored their
+    /// `MAX_TASK_DURATION` cancel for a whole `LEASE_TTL`. Those leases lapse, and the task is
+    /// recovered as a lost worker's (by this worker's own reclaim too) while the run is abandoned.
+    private var renewable: Set<String> {
+        let now = clock.now()
+        let patience = timing.leaseTTL.timeInterval
+        return Set(running.filter { _, run in run.stoppedAt.map { now.timeIntervalSince($0) < patience } ?? true }.keys)
+    }
+
     /// Tells the queue this worker is alive for another lease period, running or idle.
     private func announce() async {
         let presence = WorkerPresence.thisProcess(workerID: workerID, startedAt: startedAt, concurrency: concurrency)
@@ -185,12 +217,12 @@ public actor QueueWorker {
         }
     }
 
-    private func reclaim() async {
+    /// Takes back expired leases as of `now`, sparing `mine`. Leases granted after `now` cannot
+    /// have expired by it; those granted before are of jobs in `running` (whose leases this worker
+    /// still renews), or of a claim in flight when `mine` was read — then it spares every lease of
+    /// this worker.
+    private func reclaim(now: Date, sparing mine: LeaseHolder) async {
         do {
-            // Leases granted after `now` cannot have expired by it; those granted before are of jobs
-            // in `running`, or of a claim still in flight — then every lease of this worker is spared.
-            let now = clock.now()
-            let mine = LeaseHolder(workerID: workerID, taskNames: claiming ? nil : Set(running.keys))
             for reclaimed in try await queue.reclaimExpiredLeases(now: now, sparing: mine) {
                 manager.logger.warning("reclaimed a job of a lost worker", metadata: [
                     "task": "\(reclaimed.job.taskName)", "action": "\(reclaimed.action.rawValue)", "lost_worker": "\(reclaimed.lostWorker)",
@@ -225,7 +257,7 @@ public actor QueueWorker {
             let outcome = await JobHandBack.$current.withValue(handBack) { await manager.runJob(job) }
             await self.ended(job, outcome)
         }
-        running[job.taskName] = Running(job: job, task: task, handBack: handBack)
+        running[job.taskName] = Running(job: job, task: task, handBack: handBack, startedAt: clock.now())
     }
 
     /// Tells the queue how the job ended, then fills the freed slot.

@@ -17,8 +17,8 @@ struct CleanupCommand: AsyncParsableCommand {
             Runs cleanupCompletedTasks on the configured store, reconciling the active set with the durable \
             task queue kept in the same store: a task the queue does not know, or has finished, is cleaned \
             (its conflict locks released, its progress entry deleted, its record marked cleaned_up, and \
-            failed when it had not ended); a queued task, or one running for less than MAX_TASK_DURATION, \
-            is skipped. On a store without a durable queue every active task counts as missing.
+            failed when it had not ended); a queued or running task is skipped (its worker cancels a run \
+            older than MAX_TASK_DURATION, which then ends failed; its locks are kept until it stops). On a store without a durable queue every active task counts as missing.
             Prints a readable summary, or with --json powercrud's summary shape: \
             {"active_tasks": N, "cleaned": {NAME: {"reason", "conflict_lock_keys", "progress_entries", \
             "dashboard_records"}}, "skipped": {NAME: REASON}}.

@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             stores = try runtime.openStores()
             manager = try await runtime.manager(named: nil, stores: stores, observers: observers)
-            let inProcess = InProcessTaskQueue(runner: manager, concurrency: concurrency)
+            let inProcess = InProcessTaskQueue(runner: manager, concurrency: concurrency, maxTaskDuration: manager.settings.maxTaskDuration)
             queue = inProcess
             workers = InProcessQueueService(queue: inProcess, manager: manager, grace: grace, onStart: ready)
         }
