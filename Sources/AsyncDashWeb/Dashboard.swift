@@ -84,18 +84,20 @@ public struct Dashboard: Sendable {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: SecurityHeadersMiddleware(pagePrefixes: ([self] + others).map(\.settings.pathPrefix), loopbackHostsOnly: auth.open))
         let dashboards = [self] + others
+        let routes = RouteTable()
+        router.add(middleware: MethodNotAllowedMiddleware(table: routes))
         router.add(middleware: FailureMiddleware(logger: logger) { request, status, heading, message in
             let path = request.uri.path
             return dashboards.first { path.hasPrefix($0.settings.pathPrefix) }?.errorPage(request, status, heading, message)
         })
         for dashboard in [self] + others {
-            dashboard.addPageRoutes(to: router)
-            dashboard.addStreamRoutes(to: router)
-            dashboard.addActionRoutes(to: router)
+            dashboard.addPageRoutes(to: router, routes)
+            dashboard.addStreamRoutes(to: router, routes)
+            dashboard.addActionRoutes(to: router, routes)
         }
-        addProgressEndpoint(to: router)
-        addAPIRoutes(to: router)
-        addMetricsRoute(to: router)
+        addProgressEndpoint(to: router, routes)
+        addAPIRoutes(to: router, routes)
+        addMetricsRoute(to: router, routes)
         return router
     }
 

@@ -206,6 +206,8 @@ struct ServeDashboardTests {
             #expect(noHost == "400", "no Host header")
             let head = await Self.offThePool { (try? status(host: nil, extra: ["-I"])) ?? "failed" }
             #expect(head == "200", "HEAD answers like GET")
+            let delete = await Self.offThePool { (try? status(host: nil, extra: ["-X", "DELETE"])) ?? "failed" }
+            #expect(delete == "405", "a method the page does not answer")
             #expect(await serve.terminate() == 0, "\(serve.description)")
         }
     }

@@ -5,12 +5,12 @@ import Hummingbird
 
 /// The JSON API and its OpenAPI document.
 extension Dashboard {
-    func addAPIRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/api/openapi.json") { request, _ in
+    func addAPIRoutes(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
+        router.get(routes, "/api/openapi.json") { request, _ in
             if let refusal = self.refusalUnlessReader(request) { return refusal }
             return Reply.json(OpenAPIDocument.document(self.settings))
         }
-        router.get("/api/tasks") { request, _ in
+        router.get(routes, "/api/tasks") { request, _ in
             if let refusal = self.refusalUnlessReader(request) { return refusal }
             let parameters = request.parameters
             let list: ListRequest
@@ -40,7 +40,7 @@ extension Dashboard {
             if page.hasPrevious, let cursor = page.firstCursor { body["previous"] = .string(cursor.token) }
             return Reply.json(.object(body))
         }
-        router.get("/api/tasks/{task}") { request, context in
+        router.get(routes, "/api/tasks/{task}") { request, context in
             if let refusal = self.refusalUnlessReader(request) { return refusal }
             guard let name = self.taskParameter(context) else { return Reply.jsonError(.notFound, "no task name") }
             guard let (record, snapshot) = try await self.data.recordAndSnapshot(name) else {

@@ -7,14 +7,14 @@ import Logging
 /// Admin actions: cancel, retry, clean up one task, run clean-up. Each needs the admin role and,
 /// from a browser, the CSRF token; each is written to the audit log (who, what, when, outcome).
 extension Dashboard {
-    func addActionRoutes(to router: Router<BasicRequestContext>) {
+    func addActionRoutes(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
         for action in ["cancel", "retry", "cleanup"] {
-            router.post("\(prefix)/{task}/\(action)") { request, context in
+            router.post(routes, "\(prefix)/{task}/\(action)") { request, context in
                 guard let name = self.taskParameter(context) else { return Response(status: .notFound) }
                 return try await self.perform(action, task: name, request: request)
             }
         }
-        router.post("\(prefix)/-/cleanup") { request, _ in
+        router.post(routes, "\(prefix)/-/cleanup") { request, _ in
             try await self.perform("run-cleanup", task: nil, request: request)
         }
     }

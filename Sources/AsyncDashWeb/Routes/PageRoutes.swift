@@ -5,21 +5,21 @@ import Hummingbird
 
 /// The list page, the detail page (and modal), sign-in, static files.
 extension Dashboard {
-    func addPageRoutes(to router: Router<BasicRequestContext>) {
-        router.get("\(prefix)") { request, _ in try await self.listPage(request) }
-        router.get("\(prefix)/-/static/{file}") { _, context in
+    func addPageRoutes(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
+        router.get(routes, "\(prefix)") { request, _ in try await self.listPage(request) }
+        router.get(routes, "\(prefix)/-/static/{file}") { _, context in
             guard let name = context.parameters.get("file"), let file = self.staticFiles.files[name] else {
                 return Response(status: .notFound)
             }
             return Response(status: .ok, headers: [.contentType: file.contentType, .cacheControl: "public, max-age=300"],
                             body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
         }
-        router.get("\(prefix)/-/login") { request, _ in
+        router.get(routes, "\(prefix)/-/login") { request, _ in
             var response = Reply.html(self.templates.render("login", self.pageContext(request, title: "Sign in", identity: self.auth.identify(request))))
             self.ensureCSRFCookie(request, &response)
             return response
         }
-        router.post("\(prefix)/-/login") { request, _ in
+        router.post(routes, "\(prefix)/-/login") { request, _ in
             var request = request
             let form = try await request.form()
             let identity = self.auth.identify(request)
@@ -33,7 +33,7 @@ extension Dashboard {
             response.setCookie(Cookie(name: DashboardAuth.tokenCookie, value: token, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
-        router.post("\(prefix)/-/logout") { request, _ in
+        router.post(routes, "\(prefix)/-/logout") { request, _ in
             var request = request
             let form = try await request.form()
             guard self.auth.csrfPasses(request, identity: self.auth.identify(request), formToken: form["csrf"]) else {
@@ -43,7 +43,7 @@ extension Dashboard {
             response.setCookie(Cookie(name: DashboardAuth.tokenCookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
-        router.get("\(prefix)/{task}") { request, context in
+        router.get(routes, "\(prefix)/{task}") { request, context in
             guard let name = self.taskParameter(context) else { return Response(status: .notFound) }
             return try await self.detailPage(request, name: name)
         }

@@ -8,14 +8,14 @@ import Synchronization
 
 /// The progress polling endpoint and the live streams (Server-Sent Events).
 extension Dashboard {
-    func addProgressEndpoint(to router: Router<BasicRequestContext>) {
+    func addProgressEndpoint(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
         // powercrud's contract, with 404 (not 286) for a task nobody knows. POST answers like GET
         // (htmx polls with `hx-post` and `hx-vals`), taking task_name from the query or the form.
-        router.get("/async/progress") { request, _ in
+        router.get(routes, "/async/progress") { request, _ in
             if let refusal = self.refusalUnlessReader(request) { return refusal }
             return await self.progressAnswer(request.parameters["task_name"])
         }
-        router.post("/async/progress") { request, _ in
+        router.post(routes, "/async/progress") { request, _ in
             if let refusal = self.refusalUnlessReader(request) { return refusal }
             var request = request
             var name = request.parameters["task_name"]
@@ -43,8 +43,8 @@ extension Dashboard {
         }
     }
 
-    func addStreamRoutes(to router: Router<BasicRequestContext>) {
-        router.get("\(prefix)/{task}/stream") { request, context in
+    func addStreamRoutes(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
+        router.get(routes, "\(prefix)/{task}/stream") { request, context in
             let (_, refusal) = self.requireReader(request)
             if let refusal { return refusal }
             guard let name = self.taskParameter(context), let first = try await self.data.snapshot(name) else {
@@ -62,7 +62,7 @@ extension Dashboard {
                 }
             }
         }
-        router.get("\(prefix)/-/stream") { request, _ in
+        router.get(routes, "\(prefix)/-/stream") { request, _ in
             let (_, refusal) = self.requireReader(request)
             if let refusal { return refusal }
             return self.eventStream { writer in
