@@ -61,6 +61,7 @@ struct StoreContractKitTests {
         func isActiveTask(_ task: String) async throws -> Bool { try await base.isActiveTask(task) }
         func deadLetter(_ letter: DeadLetter) async throws { try await base.deadLetter(letter) }
         func deadLetters() async throws -> [DeadLetter] { try await base.deadLetters() }
+        func pruneDeadLetters(_ limit: RetentionLimit) async throws -> Int { try await base.pruneDeadLetters(limit) }
     }
 
     @Test func aDriverWithNonAtomicLocksFailsTheKit() async throws {

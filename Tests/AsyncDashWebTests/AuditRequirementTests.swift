@@ -12,6 +12,7 @@ private struct FailingAuditLog: AuditLog {
     struct Full: Error, CustomStringConvertible { var description: String { "disk full" } }
     func append(_ entry: AuditEntry) async throws { throw Full() }
     func entries(forTask taskName: String, limit: Int) async throws -> [AuditEntry] { [] }
+    func prune(_ limit: RetentionLimit) async throws -> Int { 0 }
 }
 
 /// README: "An action whose audit entry cannot be written answers 500 and says so." (Every store

@@ -13,7 +13,7 @@ public enum ConfigLoader {
     /// The top-level keys, in reference order.
     public static let topLevelKeys = [
         "ASYNC_ENABLED", "STORE", "CONFLICT_TTL", "PROGRESS_TTL", "CLEANUP_GRACE_PERIOD", "MAX_TASK_DURATION",
-        "CLEANUP_SCHEDULE_INTERVAL", "LEASE_TTL", "QUEUE", "ASYNC_MANAGER_DEFAULT", "MANAGERS", "MODELS", "PLUGINS", "DASHBOARD",
+        "CLEANUP_SCHEDULE_INTERVAL", "LEASE_TTL", "RETENTION", "QUEUE", "ASYNC_MANAGER_DEFAULT", "MANAGERS", "MODELS", "PLUGINS", "DASHBOARD",
     ]
 
     /// The scalar keys environment variables may override.
@@ -104,6 +104,8 @@ public enum ConfigLoader {
                     setSeconds(key, seconds, in: &config.settings)
                 }
             }
+        case "RETENTION":
+            readRetention(value, into: &config.settings, reader: &reader)
         case "ASYNC_MANAGER_DEFAULT":
             readDefaultManager(value, into: &config, reader: &reader)
         case "MANAGERS":

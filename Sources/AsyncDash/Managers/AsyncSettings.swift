@@ -14,6 +14,9 @@ public struct AsyncSettings: Sendable, Hashable {
     public var cleanupScheduleInterval: Duration = .seconds(300)
     /// `LEASE_TTL`: how long a worker's claim lasts without a heartbeat (default 30 s).
     public var leaseTTL: Duration = .seconds(30)
+    /// `RETENTION`: what the scheduled clean-up keeps of finished records, audit entries, dead
+    /// letters and finished queue jobs (see ``RetentionSettings`` for the defaults).
+    public var retention = RetentionSettings()
 
     public init() {}
 }

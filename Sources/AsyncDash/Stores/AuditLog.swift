@@ -41,6 +41,9 @@ public protocol AuditLog: Sendable {
     func append(_ entry: AuditEntry) async throws
     /// The task's entries, newest first, at most `limit` of them.
     func entries(forTask taskName: String, limit: Int) async throws -> [AuditEntry]
+    /// Deletes entries from before `limit.before` and beyond the newest `limit.keepNewest`
+    /// (retention); returns how many.
+    func prune(_ limit: RetentionLimit) async throws -> Int
 }
 
 extension MemoryCoordinationStore: AuditLog {
@@ -50,5 +53,9 @@ extension MemoryCoordinationStore: AuditLog {
 
     public func entries(forTask taskName: String, limit: Int) async throws -> [AuditEntry] {
         Array(auditEntries.reversed().filter { $0.taskName == taskName }.prefix(max(0, limit)))
+    }
+
+    public func prune(_ limit: RetentionLimit) async throws -> Int {
+        Self.prune(&auditEntries, limit, at: \.at)
     }
 }

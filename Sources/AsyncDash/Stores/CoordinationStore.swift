@@ -54,6 +54,10 @@ public protocol CoordinationStore: Sendable {
 
     /// The dead letters, oldest first.
     func deadLetters() async throws -> [DeadLetter]
+
+    /// Deletes dead letters from before `limit.before` and beyond the newest `limit.keepNewest`
+    /// (retention); returns how many.
+    func pruneDeadLetters(_ limit: RetentionLimit) async throws -> Int
 }
 
 /// The outcome of ``CoordinationStore/reserveLocks(_:owner:ttl:)``.

@@ -19,4 +19,9 @@ public protocol DurableQueueStore: Sendable {
 
     /// Whether the queue outlives the process (`false` for memory): `QUEUE: durable` needs it.
     var isPersistent: Bool { get }
+
+    /// Deletes finished jobs (succeeded, failed or cancelled) that finished before
+    /// `limit.before`, and all but the newest `limit.keepNewest` of them (retention); returns how
+    /// many. Queued and running jobs are never deleted.
+    func pruneFinishedJobs(_ limit: RetentionLimit) async throws -> Int
 }

@@ -140,4 +140,17 @@ public actor MemoryCoordinationStore: CoordinationStore {
     public func deadLetters() async throws -> [DeadLetter] {
         letters
     }
+
+    public func pruneDeadLetters(_ limit: RetentionLimit) async throws -> Int {
+        Self.prune(&letters, limit, at: \.at)
+    }
+
+    /// Removes from `items` (oldest first) those from before `limit.before`, then all but the
+    /// newest `limit.keepNewest`; returns how many.
+    static func prune<Item>(_ items: inout [Item], _ limit: RetentionLimit, at time: KeyPath<Item, Date>) -> Int {
+        let before = items.count
+        if let cutoff = limit.before { items.removeAll { $0[keyPath: time] < cutoff } }
+        if let keep = limit.keepNewest, items.count > keep { items.removeFirst(items.count - keep) }
+        return before - items.count
+    }
 }

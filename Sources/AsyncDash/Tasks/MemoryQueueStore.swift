@@ -27,6 +27,10 @@ public struct MemoryQueueStore: DurableQueueStore {
     }
 
     public var isPersistent: Bool { false }
+
+    public func pruneFinishedJobs(_ limit: RetentionLimit) async throws -> Int {
+        await state.pruneFinished(limit)
+    }
 }
 
 /// A ``MemoryQueueStore``'s queue bound to the runner that finishes jobs cancelled before they ran.
@@ -100,9 +104,22 @@ actor MemoryQueueState {
         var heartbeatAt: Date?
         var startedAt: Date?
         var cancelRequested = false
+        /// When the job finished (set with `phase = .finished`).
+        var finishedAt: Date?
     }
 
     enum CancelResult { case notFound, requested, cancelledBeforeRun(TaskJob) }
+
+    /// Deletes finished jobs by ``RetentionLimit``; returns how many.
+    func pruneFinished(_ limit: RetentionLimit) -> Int {
+        var finished = entries.values.filter { $0.phase == .finished }.sorted { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }
+        let before = finished.count
+        if let cutoff = limit.before { finished.removeAll { ($0.finishedAt ?? .distantPast) < cutoff } }
+        if let keep = limit.keepNewest, finished.count > keep { finished.removeFirst(finished.count - keep) }
+        let kept = Set(finished.map(\.job.taskName))
+        entries = entries.filter { $0.value.phase != .finished || kept.contains($0.key) }
+        return before - finished.count
+    }
 
     private let clock: any AsyncDashClock
     private let locks: MemoryCoordinationStore?
@@ -131,6 +148,7 @@ actor MemoryQueueState {
             return .requested
         }
         entry.phase = .finished
+        entry.finishedAt = clock.now()
         entries[taskName] = entry
         return .cancelledBeforeRun(entry.job)
     }
@@ -175,6 +193,7 @@ actor MemoryQueueState {
     func finish(taskName: String, workerID: String, outcome: TaskJobOutcome) -> Bool {
         guard var entry = entries[taskName], entry.phase == .running, entry.leaseOwner == workerID else { return false }
         entry.phase = .finished
+        entry.finishedAt = clock.now()
         entry.leaseExpiresAt = nil
         entries[taskName] = entry
         return true
@@ -204,6 +223,7 @@ actor MemoryQueueState {
             if entry.cancelRequested {
                 action = .cancelled
                 entry.phase = .finished
+        entry.finishedAt = clock.now()
             } else if entry.job.attempt < entry.job.maxAttempts {
                 action = .requeued
                 entry.job.attempt += 1
@@ -214,6 +234,7 @@ actor MemoryQueueState {
             } else {
                 action = .failed
                 entry.phase = .finished
+        entry.finishedAt = clock.now()
             }
             entry.leaseOwner = nil
             entry.leaseExpiresAt = nil

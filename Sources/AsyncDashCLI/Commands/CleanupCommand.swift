@@ -21,7 +21,8 @@ struct CleanupCommand: AsyncParsableCommand {
             older than MAX_TASK_DURATION, which then ends failed; its locks are kept until it stops). On a store without a durable queue every active task counts as missing.
             Prints a readable summary, or with --json powercrud's summary shape: \
             {"active_tasks": N, "cleaned": {NAME: {"reason", "conflict_lock_keys", "progress_entries", \
-            "dashboard_records"}}, "skipped": {NAME: REASON}}.
+            "dashboard_records"}}, "skipped": {NAME: REASON}}, plus "retention": what RETENTION deleted \
+            per kind (records, audit, dead_letters, finished_jobs).
             """
     )
 
@@ -41,6 +42,20 @@ struct CleanupCommand: AsyncParsableCommand {
         // dies with this process, so there is nothing to reconcile against.)
         let queue = stores.queue.isPersistent ? stores.queue.taskQueue(runner: manager) : nil
         let summary = try await manager.cleanupCompletedTasks(queue: queue)
-        Output.line(json ? summary.json.prettyJSONText : summary.humanReadable)
+        let retention = await manager.applyRetention()
+        if json {
+            var object = summary.json
+            if case .object(var fields) = object {
+                fields["retention"] = retention.json
+                object = .object(fields)
+            }
+            Output.line(object.prettyJSONText)
+        } else {
+            Output.line(summary.humanReadable)
+            Output.line(retention.humanReadable)
+        }
+        if !retention.failed.isEmpty {
+            throw CLIError.failure("retention failed for \(retention.failed.keys.sorted().joined(separator: ", ")) (see above); it is tried again on the next clean-up")
+        }
     }
 }

@@ -46,7 +46,11 @@ struct ConfigReport {
         out.append("STORE: \(config.store.value)\(Self.origin(config.store.location))")
         out.append("QUEUE: \(config.queue.value)\(Self.origin(config.queue.location))")
         out.append("settings:")
-        for (key, value) in settings { out.append("  \(key): \(value.stringValue ?? value.jsonText)") }
+        for (key, value) in settings where key != "RETENTION" { out.append("  \(key): \(value.stringValue ?? value.jsonText)") }
+        out.append("  RETENTION (0: no limit):")
+        for (kind, rule) in config.settings.retention.named {
+            out.append("    \(kind): \(rule.description)")
+        }
         out.append("PLUGINS: " + (config.plugins.isEmpty ? "none" : config.plugins.map(\.value).joined(separator: ", ")))
         let dashboard = config.dashboard.keys.sorted().map { key in
             "\(key)=\(config.dashboard[key].map { $0.value.stringValue ?? $0.value.jsonText } ?? "")"
@@ -87,6 +91,12 @@ struct ConfigReport {
             ("MAX_TASK_DURATION", .int(Int(s.maxTaskDuration.components.seconds))),
             ("CLEANUP_SCHEDULE_INTERVAL", .int(Int(s.cleanupScheduleInterval.components.seconds))),
             ("LEASE_TTL", .int(Int(s.leaseTTL.components.seconds))),
+            ("RETENTION", .object(Dictionary(uniqueKeysWithValues: s.retention.named.map { kind, rule in
+                (kind, JSONValue.object([
+                    "max_age_days": .int(rule.maxAge.map { Int($0.components.seconds / 86_400) } ?? 0),
+                    "max_count": .int(rule.maxCount ?? 0),
+                ]))
+            }))),
         ]
     }
 

@@ -5,7 +5,8 @@ import Logging
 enum ScheduledCleanup {
     /// Runs ``AsyncManager/cleanupCompletedTasks(queue:clock:)`` against `queue` every
     /// `CLEANUP_SCHEDULE_INTERVAL` until the returned task is cancelled: active tasks the queue has
-    /// finished or never knew are released and marked cleaned up; queued and running ones are left alone.
+    /// finished or never knew are released and marked cleaned up; queued and running ones are left
+    /// alone. Then it applies `RETENTION` (``AsyncManager/applyRetention(clock:)``).
     static func start(manager: AsyncManager, queue: any TaskQueueInspector, logger: Logger) -> Task<Void, Never> {
         let interval = manager.settings.cleanupScheduleInterval
         guard manager.settings.asyncEnabled else {
@@ -24,6 +25,10 @@ enum ScheduledCleanup {
                     let summary = try await manager.cleanupCompletedTasks(queue: queue)
                     if !summary.cleaned.isEmpty {
                         logger.notice("scheduled clean-up", metadata: ["summary": "\(summary.humanReadable)"])
+                    }
+                    let retention = await manager.applyRetention()
+                    if retention.deleted.values.contains(where: { $0 > 0 }) || !retention.failed.isEmpty {
+                        logger.notice("retention", metadata: ["summary": "\(retention.humanReadable)"])
                     }
                 } catch is CancellationError {
                     return
