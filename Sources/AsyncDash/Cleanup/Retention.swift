@@ -193,7 +193,15 @@ extension RecordStore {
     /// do it in SQL.
     public func pruneRecords(_ model: RecordModel, finished filter: FinishedRecordFilter, _ limit: RetentionLimit) async throws -> Int {
         let counts = try await counts(model, groupedBy: filter.statusColumn)
-        var over = limit.keepNewest.map { keep in max(0, filter.terminalValues.reduce(0) { $0 + (counts[$1] ?? 0) } - keep) } ?? 0
+        // The count limit is over the records it may delete: excluded ones stay anyway.
+        var excludedFinished = 0
+        if limit.keepNewest != nil {
+            for key in filter.excludedKeys {
+                if let record = try await fetch(model, key: key), filter.terminalValues.contains(record[filter.statusColumn]) { excludedFinished += 1 }
+            }
+        }
+        let finished = filter.terminalValues.reduce(0) { $0 + (counts[$1] ?? 0) } - excludedFinished
+        var over = limit.keepNewest.map { keep in max(0, finished - keep) } ?? 0
         // The oldest unread finished records of each status (a k-way merge by age).
         var heads: [RecordValue: [Record]] = [:]
         var exhausted: Set<RecordValue> = []

@@ -70,7 +70,7 @@ public struct StoreContract: Sendable {
     }
 
     static var checks: [Check] {
-        recordChecks + coordinationChecks + queueChecks + auditChecks + outboxChecks + changeChecks + integrityChecks
+        recordChecks + coordinationChecks + queueChecks + auditChecks + outboxChecks + changeChecks + integrityChecks + retentionChecks
     }
 }
 
