@@ -14,7 +14,7 @@ struct CrashRecoveryTests {
             let env = cli.queueEnvironment("crash.sqlite", leaseTTL: 2)
             let names = Set((0..<Self.taskCount).map { "crash-\($0)" })
             let launch = try await cli.run(
-                ["launch", "sample.tasks.update_items", "--args", #"{"count":2,"delay_ms":5}"#, "--name", "crash", "--count", "\(Self.taskCount)"],
+                ["launch", "sample.tasks.update_items", "--args", #"{"count":2,"delay_ms":40}"#, "--name", "crash", "--count", "\(Self.taskCount)"],
                 environment: env, timeout: .seconds(90))
             #expect(launch.exitCode == 0, "\(launch)")
             #expect(Set(launch.stdout.split(separator: "\n").map(String.init)) == names)

@@ -42,7 +42,12 @@ struct CleanupCommand: AsyncParsableCommand {
         // dies with this process, so there is nothing to reconcile against.)
         let queue = stores.queue.isPersistent ? stores.queue.taskQueue(runner: manager) : nil
         let summary = try await manager.cleanupCompletedTasks(queue: queue)
-        let retention = await manager.applyRetention()
+        // With ASYNC_ENABLED false nothing is pruned either, and the summary says only that.
+        let retention = manager.settings.asyncEnabled ? await manager.applyRetention() : nil
+        guard let retention else {
+            Output.line(json ? summary.json.prettyJSONText : summary.humanReadable)
+            return
+        }
         if json {
             var object = summary.json
             if case .object(var fields) = object {
