@@ -230,6 +230,24 @@ import Testing
         }
     }
 
+    @Test func anOriginMustBeThisHostOverHTTPOrHTTPS() async throws {
+        let fixture = try await WebFixture()
+        try await fixture.launchAndFinish("t1")
+        try await fixture.test { client in
+            let (cookie, field) = try await Self.csrf(client, task: "t1")
+            // The test transport's host is localhost: same host, but only over http or https.
+            for (origin, status) in [("http://localhost", HTTPResponse.Status.seeOther), ("https://localhost", .seeOther),
+                                     ("ftp://localhost", .forbidden), ("chrome-extension://localhost", .forbidden),
+                                     ("null", .forbidden), ("file://localhost", .forbidden), ("http://localhost.evil.example", .forbidden)] {
+                var headers = Self.formHeaders(cookie: cookie)
+                headers[.origin] = origin
+                let response = try await client.execute(uri: "/async-dashboard/-/cleanup", method: .post, headers: headers,
+                                                        body: ByteBuffer(string: "csrf=\(field)"))
+                #expect(response.status == status, "Origin: \(origin)")
+            }
+        }
+    }
+
     @Test func retryOfAFinishedTaskLaunchesANewTask() async throws {
         let fixture = try await WebFixture()
         try await fixture.launchAndFinish("t1", count: 4)
