@@ -23,6 +23,19 @@ struct MaxTaskDurationTests {
         return manager
     }
 
+    /// A manager (MAX_TASK_DURATION 0.3 s, LEASE_TTL 1 s), its durable queue and a started worker,
+    /// with `function` launched as `taskName` (60 seconds, locking ``books``).
+    static func launchOnAWorker(
+        _ backend: Backend, _ function: String, taskName: String
+    ) async throws -> (SampleAsyncManager, any DurableTaskQueue & TaskQueueInspector, QueueWorker) {
+        let manager = try await manager(backend, maxTaskDuration: .milliseconds(300), leaseTTL: .seconds(1))
+        let queue = manager.stores.queue.taskQueue(runner: manager)
+        let worker = QueueWorker(queue: queue, manager: manager, concurrency: 2)
+        await worker.start()
+        try await manager.launchAsyncTask(function, args: ["seconds": 60], taskName: taskName, locking: books, queue: queue)
+        return (manager, queue, worker)
+    }
+
     /// The record's status, message, completed_at and failed_at.
     static func outcome(_ manager: SampleAsyncManager, _ name: String) async throws -> (String?, String?, Bool, Bool) {
         let record = try await manager.requireRecord(name)
@@ -46,11 +59,7 @@ struct MaxTaskDurationTests {
 
     @Test(arguments: Backend.allCases)
     func aWorkerCancelsARunPastTheLimitWhichFailsWithTheReason(_ backend: Backend) async throws {
-        let manager = try await Self.manager(backend, maxTaskDuration: .milliseconds(300), leaseTTL: .seconds(1))
-        let queue = manager.stores.queue.taskQueue(runner: manager)
-        let worker = QueueWorker(queue: queue, manager: manager, concurrency: 2)
-        await worker.start()
-        try await manager.launchAsyncTask("sample.tasks.long_running", args: ["seconds": 60], taskName: "slow", locking: Self.books, queue: queue)
+        let (manager, queue, worker) = try await Self.launchOnAWorker(backend, "sample.tasks.long_running", taskName: "slow")
         #expect(try await eventually { try await manager.requireRecord("slow")["status"].text == "failed" })
         let (_, message, completed, failed) = try await Self.outcome(manager, "slow")
         #expect(message == "Task stopped: it ran longer than MAX_TASK_DURATION (0.3 seconds)")
@@ -62,11 +71,7 @@ struct MaxTaskDurationTests {
 
     @Test(arguments: Backend.allCases)
     func aRunThatIgnoresTheCancelLosesItsLeaseAfterOneLeaseTTLAndIsRecoveredAsLost(_ backend: Backend) async throws {
-        let manager = try await Self.manager(backend, maxTaskDuration: .milliseconds(300), leaseTTL: .seconds(1))
-        let queue = manager.stores.queue.taskQueue(runner: manager)
-        let worker = QueueWorker(queue: queue, manager: manager, concurrency: 2)
-        await worker.start()
-        try await manager.launchAsyncTask("sample.tasks.ignore_cancel", args: ["seconds": 60], taskName: "stubborn", locking: Self.books, queue: queue)
+        let (manager, queue, worker) = try await Self.launchOnAWorker(backend, "sample.tasks.ignore_cancel", taskName: "stubborn")
         // Its own worker reclaims the lapsed lease: the task ends failed as a lost worker's, not
         // cancelled and not "stopped" (it never stopped), and what it held is released.
         #expect(try await eventually(timeout: .seconds(45)) { try await manager.requireRecord("stubborn")["status"].text == "failed" })

@@ -45,8 +45,7 @@ extension Router {
     func get<Output: ResponseGenerator>(
         _ table: RouteTable, _ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Output
     ) -> Self {
-        table.add(.get, path)
-        return get(RouterPath(path), use: handler)
+        on(table, .get, path, use: handler)
     }
 
     /// `router.post(path)`, recorded in `table`.
@@ -54,8 +53,15 @@ extension Router {
     func post<Output: ResponseGenerator>(
         _ table: RouteTable, _ path: String, use handler: @escaping @Sendable (Request, Context) async throws -> Output
     ) -> Self {
-        table.add(.post, path)
-        return post(RouterPath(path), use: handler)
+        on(table, .post, path, use: handler)
+    }
+
+    private func on<Output: ResponseGenerator>(
+        _ table: RouteTable, _ method: HTTPRequest.Method, _ path: String,
+        use handler: @escaping @Sendable (Request, Context) async throws -> Output
+    ) -> Self {
+        table.add(method, path)
+        return on(RouterPath(path), method: method, use: handler)
     }
 }
 
