@@ -206,6 +206,13 @@ struct ServeDashboardTests {
             #expect(noHost == "400", "no Host header")
             let head = await Self.offThePool { (try? status(host: nil, extra: ["-I"])) ?? "failed" }
             #expect(head == "200", "HEAD answers like GET")
+            // An absolute-form target without a Host header: nothing names a loopback host, refused.
+            // (With one, the server sees only the Host header: NIO hands over the target's path.)
+            var components = try #require(URLComponents(string: base))
+            components.host = "evil.example"
+            let target = components.string ?? ""
+            let absolute = await Self.offThePool { (try? status(host: nil, extra: ["-H", "Host:", "--request-target", target])) ?? "failed" }
+            #expect(absolute == "400", "absolute-form target without Host: \(absolute)")
             let delete = await Self.offThePool { (try? status(host: nil, extra: ["-X", "DELETE"])) ?? "failed" }
             #expect(delete == "405", "a method the page does not answer")
             #expect(await serve.terminate() == 0, "\(serve.description)")
