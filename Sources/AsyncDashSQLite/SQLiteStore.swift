@@ -144,13 +144,15 @@ extension SQLiteStore: DurableQueueStore {
 }
 
 extension SQLiteStore: StoreIntegrityCheck {
-    /// SQLite's `PRAGMA integrity_check`: every page, index and constraint of the file, on a
+    /// SQLite's `PRAGMA integrity_check` (thorough: every page, index and constraint of the file)
+    /// or `quick_check` (pages and structure, about ten times faster), on a
     /// reader connection off the cooperative threads (it reads the whole file, so it takes a while
     /// on a large one) and without the time limit of long reads.
-    public func integrityProblems(limit: Int) async throws -> [String] {
+    public func integrityProblems(limit: Int, thorough: Bool) async throws -> [String] {
         let limit = min(max(limit, 1), 10_000)
+        let pragma = thorough ? "integrity_check" : "quick_check"
         let lines: [String] = try await pool.read { db in
-            try String.fetchAll(db, sql: "PRAGMA integrity_check(\(limit))")
+            try String.fetchAll(db, sql: "PRAGMA \(pragma)(\(limit))")
         }
         guard lines != ["ok"] else { return [] }
         // A row may hold several lines; the "*** in database main ***" heading says nothing here.

@@ -80,7 +80,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         await check("integrity") {
             guard let integrity = stores.integrity else { return "nothing to check (the store keeps no files)" }
-            let problems = try await integrity.integrityProblems(limit: 20)
+            let problems = try await integrity.integrityProblems(limit: 20, thorough: true)
             guard problems.isEmpty else {
                 throw DoctorError("the store is damaged: " + problems.map { $0.cutForMessage(200) }.joined(separator: "; ")
                     + "; restore it from a backup (SQLite: '.recover' in the sqlite3 shell saves what can be read)")

@@ -1,7 +1,8 @@
 import AsyncDash
 import Logging
 
-/// `serve` and `worker` read their whole store once at start, in the background, and report
+/// `serve` and `worker` read their whole store once at start (SQLite's `quick_check`: pages and
+/// structure, 0.4 s for 186 MB here), in the background, and report
 /// damage at once (log at `error`, and a `store damaged:` line) — not by failing later on the
 /// first request or task that reads a damaged page. They keep running: what is not damaged can
 /// still be served, and `asyncdash doctor` says the same with an exit status.
@@ -10,7 +11,7 @@ enum StoreCheckAtStart {
         Task {
             guard let integrity = stores.integrity else { return }
             do {
-                let problems = try await integrity.integrityProblems(limit: 20)
+                let problems = try await integrity.integrityProblems(limit: 20, thorough: false)
                 guard !Task.isCancelled else { return }
                 if problems.isEmpty {
                     logger.info("store integrity checked: no damage", metadata: ["store": "\(url)"])
