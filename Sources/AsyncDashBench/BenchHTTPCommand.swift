@@ -169,7 +169,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         var peak = idle
         var peakAnon = idleAnon
         // The searches start first and run a little longer, so every progress request meets them.
-        let searchArguments = ["-t1", "-c\(searchLoad)", "-d\(duration + 2)s", "--latency",
+        let searchArguments = ["-t1", "-c\(searchLoad)", "-d\(duration + 2)s", "--timeout", "30s", "--latency",
                                "\(server.origin)\(server.pathPrefix)/?q=no-record-has-this-text"]
         async let searching: WrkResult? = searchLoad > 0
             ? BenchTools.runWrk(wrk, searchArguments, scratch: scratch, timeout: .seconds(duration + 62)) : nil

@@ -59,7 +59,7 @@ final class SQLiteScanReader: Sendable {
         guard admitted else { throw StoreBusyError(.tooManyWaiting(maximumWaiting), operation: what()) }
         defer { inFlight.withLock { $0 -= 1 } }
         let limit = timeLimit
-        let pool = try self.pool()
+        let pool = try await self.pool()
         let outcome: Result<T, ScanInterrupted> = try await pool.read { db in
             let deadline = Deadline(DispatchTime.now().uptimeNanoseconds &+ UInt64(clamping: limit.nanoseconds))
             let handle = db.sqliteConnection
@@ -87,13 +87,21 @@ final class SQLiteScanReader: Sendable {
         }
     }
 
-    /// The pool, opened on first use.
-    private func pool() throws -> DatabasePool {
-        try opened.withLock { opened in
+    /// The pool, opened on first use on a dispatch thread (opening may wait for a lock on the
+    /// file, which must not hold a thread of the cooperative pool). Two first reads at once may
+    /// both open one; the first kept wins and the other is closed.
+    private func pool() async throws -> DatabasePool {
+        if let pool = opened.withLock({ $0 }) { return pool }
+        let (path, configuration) = (self.path, self.configuration)
+        let fresh = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<DatabasePool, any Error>) in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try DatabasePool(path: path, configuration: configuration) })
+            }
+        }
+        return opened.withLock { opened in
             if let opened { return opened }
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            opened = pool
-            return pool
+            opened = fresh
+            return fresh
         }
     }
 
