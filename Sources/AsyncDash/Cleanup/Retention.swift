@@ -189,8 +189,8 @@ extension RecordStore {
     /// returns how many.
     ///
     /// This default works on every store through ``list(_:query:)``, ``counts(_:groupedBy:)``
-    /// and ``delete(_:key:)``, reading 1,000 records per status at a time; a database store may
-    /// do it in SQL.
+    /// and ``delete(_:key:)``, reading ``prunePage`` records per status at a time (a run with
+    /// nothing to delete reads one page per status); a database store may do it in SQL.
     public func pruneRecords(_ model: RecordModel, finished filter: FinishedRecordFilter, _ limit: RetentionLimit) async throws -> Int {
         let counts = try await counts(model, groupedBy: filter.statusColumn)
         // The count limit is over the records it may delete: excluded ones stay anyway.
@@ -209,7 +209,7 @@ extension RecordStore {
         func refill(_ status: RecordValue) async throws {
             guard heads[status]?.isEmpty ?? true, !exhausted.contains(status) else { return }
             let page = try await list(model, query: RecordQuery(
-                filters: [filter.statusColumn: status], orderBy: filter.timeColumn, descending: false, limit: 1000 + (skipped[status]?.count ?? 0)))
+                filters: [filter.statusColumn: status], orderBy: filter.timeColumn, descending: false, limit: Self.prunePage + (skipped[status]?.count ?? 0)))
             let fresh = page.filter { !(skipped[status]?.contains($0[model.keyColumn].text ?? "") ?? false) }
             heads[status] = fresh
             if fresh.isEmpty { exhausted.insert(status) }
@@ -234,6 +234,9 @@ extension RecordStore {
         }
         return deleted
     }
+
+    /// How many records ``pruneRecords(_:finished:_:)`` reads per status at a time.
+    public static var prunePage: Int { 100 }
 
     /// A time column's value as a date (timestamps, ISO 8601 text, seconds since 1970).
     static func age(_ value: RecordValue) -> Date? {
