@@ -1,7 +1,6 @@
 import ArgumentParser
 import AsyncDash
 import AsyncDashCLI
-import AsyncDashSQLite
 import Foundation
 import Logging
 
@@ -121,25 +120,27 @@ struct BenchHTTPCommand: AsyncParsableCommand {
         return names
     }
 
-    /// Inserts `searchRows` finished records in one statement (the searches' haystack).
+    /// Writes `searchRows` finished records (the searches' haystack) through the store's
+    /// records role, 32 at a time, as any store driver would take them.
     func seedSearchRows(runtime: CLIRuntime, url: String, prefix: String) async throws {
         let stores = try runtime.openStores(url: url)
         guard let model = (try await runtime.manager(named: nil, stores: stores) as? ModelTrackingAsyncManager)?.recordModel else {
             throw CLIError.failure("--search-load needs a default manager that keeps dashboard records (asyncdash.ModelTrackingAsyncManager)")
         }
-        let store = try SQLiteStore(url: url)
-        let q = { (name: String) in "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        var columns = [model.keyColumn]
-        var values = ["'\(prefix)-row-' || i"]
-        for (column, value) in [("status", "'success'"), ("message", "'Task completed'"), ("progress", "'10/10 items'")]
-        where model.column(column) != nil {
-            columns.append(column)
-            values.append(value)
+        let fields = [("status", RecordValue.text("success")), ("message", .text("Task completed")), ("progress", .text("10/10 items"))]
+            .filter { model.column($0.0) != nil }
+        let records = stores.records
+        let (_, failures) = await BenchRunner.run(count: searchRows, concurrency: 32) { index in
+            do {
+                try await records.upsert(model, key: "\(prefix)-row-\(index)") { record, _ in
+                    for (column, value) in fields { record[column] = value }
+                }
+                return 0
+            } catch {
+                return 1
+            }
         }
-        try await store.execute(sql: """
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(searchRows))
-            INSERT INTO \(q(model.table)) (\(columns.map(q).joined(separator: ", "))) SELECT \(values.joined(separator: ", ")) FROM n
-            """)
+        if failures > 0 { throw CLIError.failure("seeding the search rows failed for \(failures) of \(searchRows) records") }
     }
 
     func measure(server: BenchServeChild, wrk: String, names: [String], scratch: BenchScratch) async throws {

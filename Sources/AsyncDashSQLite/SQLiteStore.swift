@@ -200,9 +200,9 @@ extension StoreSet {
 }
 
 extension SQLiteStore {
-    /// Runs `sql` (one or more statements) in the next group commit. For the package's tests and
-    /// benchmarks, which seed large tables in one statement.
-    package func execute(sql: String) async throws {
+    /// Runs `sql` (one or more statements) in the next group commit. For tests, which seed
+    /// large tables in one statement.
+    func execute(sql: String) async throws {
         try await write(savepoint: false) { db in try db.execute(sql: sql) }
     }
 }
