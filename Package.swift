@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "AsyncDash", targets: ["AsyncDash"]),
         .library(name: "AsyncDashSQLite", targets: ["AsyncDashSQLite"]),
+        .library(name: "AsyncDashPostgres", targets: ["AsyncDashPostgres"]),
         .library(name: "AsyncDashTesting", targets: ["AsyncDashTesting"]),
         .library(name: "Sample", targets: ["Sample"]),
         .library(name: "AsyncDashWeb", targets: ["AsyncDashWeb"]),
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The core: events, managers, registry, config, observers, store contracts, memory stores.
@@ -48,6 +51,17 @@ let package = Package(
             dependencies: [
                 "AsyncDash",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Every store role on a PostgreSQL server (PostgresNIO): many processes on many machines.
+        .target(
+            name: "AsyncDashPostgres",
+            dependencies: [
+                "AsyncDash",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,7 +102,7 @@ let package = Package(
         .target(
             name: "AsyncDashCLI",
             dependencies: [
-                "AsyncDash", "AsyncDashSQLite", "AsyncDashWeb", "Sample",
+                "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashWeb", "Sample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,10 +135,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "AsyncDashPostgresTests",
+            dependencies: ["AsyncDashPostgres", "AsyncDash", "AsyncDashTesting", "Sample"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "AsyncDashRegistrationGeneratorTests", dependencies: ["AsyncDashRegistrationGenerator"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AsyncDashCLITests",
-            dependencies: ["AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "Sample"],
+            dependencies: ["AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "Sample"],
             swiftSettings: swiftSettings
         ),
     ]

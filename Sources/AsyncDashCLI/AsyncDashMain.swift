@@ -98,6 +98,9 @@ public enum AsyncDashMain {
             case .invalidTaskName, .invalidArgument: return CLIError.Code.usage.rawValue
             default: return CLIError.Code.failure.rawValue
             }
+        case let error as any StoreOpeningError:
+            Output.error("\(root._commandName): error: \(error)")
+            return error.isConfigurationProblem ? CLIError.Code.usage.rawValue : CLIError.Code.failure.rawValue
         case let error as ExitCode:
             return error.rawValue
         case is ValidationError, is CleanExit:

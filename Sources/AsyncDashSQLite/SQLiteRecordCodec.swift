@@ -19,23 +19,7 @@ enum SQLiteRecordCodec {
     /// values of another case are converted like ``RecordValue/coerce(_:to:)`` converts JSON
     /// (text columns receive JSON text, …).
     static func normalized(_ value: RecordValue, to type: ColumnType) -> RecordValue? {
-        switch (type, value) {
-        case (_, .null), (.text, .text), (.json, .json), (.bool, .bool), (.integer, .integer), (.real, .real),
-            (.timestamp, .timestamp):
-            return nil
-        case (.real, .integer(let i)):
-            return .real(Double(i))
-        case (.integer, .bool(let b)):
-            return .integer(b ? 1 : 0)
-        case (.integer, .real(let d)):
-            return Int(exactly: d).map(RecordValue.integer) ?? .null
-        case (.timestamp, .real(let d)):
-            return .timestamp(Date(timeIntervalSince1970: d))
-        case (.timestamp, .integer(let i)):
-            return .timestamp(Date(timeIntervalSince1970: TimeInterval(i)))
-        default:
-            return RecordValue.coerce(value.json, to: type)
-        }
+        value.storedForm(for: type)
     }
 
     /// `value` as the case a column of type `type` holds.

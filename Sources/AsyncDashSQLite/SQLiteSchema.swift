@@ -85,6 +85,14 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE \(locks) ADD COLUMN acquired_at REAL")
         }
         migrator.registerMigration("asyncdash.coordination.v7.changes", migrate: createChangesTable)
+        // Outbox entries carry their event's id; one entry per consumer and event.
+        migrator.registerMigration("asyncdash.coordination.v9.outbox-event-id") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE \(outbox) ADD COLUMN event_id TEXT;
+                    CREATE UNIQUE INDEX IF NOT EXISTS \(outbox)_event ON \(outbox) (consumer, event_id) WHERE event_id IS NOT NULL;
+                    """)
+        }
         // Workers announce themselves (idle ones too), for operators.
         migrator.registerMigration("asyncdash.coordination.v8.workers") { db in
             try db.execute(

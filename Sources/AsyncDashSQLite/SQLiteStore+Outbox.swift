@@ -30,9 +30,11 @@ extension SQLiteStore: OutboxStore {
 
     static func insert(_ messages: [OutboxMessage], now: Date, _ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO \(O.outbox) (consumer, event, created_at, next_attempt_at) VALUES (?, ?, ?, ?)")
+            sql: "INSERT INTO \(O.outbox) (consumer, event, created_at, next_attempt_at, event_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
         for message in messages {
-            try statement.execute(arguments: [message.consumer, message.event.jsonText, message.createdAt.timeIntervalSince1970, now.timeIntervalSince1970])
+            try statement.execute(arguments: [
+                message.consumer, message.event.jsonText, message.createdAt.timeIntervalSince1970, now.timeIntervalSince1970, message.eventID,
+            ])
         }
     }
 
@@ -129,7 +131,8 @@ extension SQLiteStore: OutboxStore {
         return OutboxEntry(
             id: row["id"],
             message: OutboxMessage(
-                consumer: row["consumer"], event: SQLiteRecordCodec.parseJSON(event), createdAt: Date(timeIntervalSince1970: row["created_at"])),
+                consumer: row["consumer"], event: SQLiteRecordCodec.parseJSON(event), createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                eventID: row["event_id"]),
             state: OutboxState(rawValue: row["state"]) ?? .pending,
             attempts: row["attempts"],
             lastError: row["last_error"],

@@ -65,6 +65,13 @@ final class BackgroundProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits for the process to end on its own (at most `timeout`, then SIGKILL); returns its status.
+    func exitCode(timeout: Duration = .seconds(60)) async -> Int32 {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return await signal(SIGKILL, timeout: .seconds(10))
+    }
+
     /// SIGTERM, then the exit status (bounded wait).
     func terminate(timeout: Duration = .seconds(30)) async -> Int32 { await signal(SIGTERM, timeout: timeout) }
 

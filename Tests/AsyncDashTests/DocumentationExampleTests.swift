@@ -535,7 +535,7 @@ struct DocumentationExampleTests {
 /// README "Config reference": the example blocks, as written there.
 private let docReferenceConfig = """
     ASYNC_ENABLED: true
-    STORE: sqlite://.asyncdash/asyncdash.sqlite   # or: memory
+    STORE: sqlite://.asyncdash/asyncdash.sqlite   # or: memory, postgres://USER@HOST/DATABASE
     CONFLICT_TTL: 3600
     PROGRESS_TTL: 7200
     CLEANUP_GRACE_PERIOD: 86400

@@ -68,11 +68,11 @@ struct ResolutionState {
         } catch let error as RegistryError {
             let schemes = registry.names(of: .storeScheme)
             self.error(
-                "STORE '\(config.store.value)': no store for scheme '\(error.name)'\(Suggest.didYouMean(error.name, in: schemes)); available: \(schemes.map { "\($0)://…" }.joined(separator: ", "))",
+                "STORE '\(StoreURL.redacted(config.store.value))': no store for scheme '\(error.name)'\(Suggest.didYouMean(error.name, in: schemes)); available: \(schemes.map { "\($0)://…" }.joined(separator: ", "))",
                 at: config.store.location
             )
         } catch {
-            self.error("STORE '\(config.store.value)': \(error)", at: config.store.location)
+            self.error("STORE '\(StoreURL.redacted(config.store.value))': \(error)", at: config.store.location)
             return
         }
         guard !registry.isPersistentStore(config.store.value) else { return }

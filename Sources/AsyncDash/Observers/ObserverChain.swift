@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// The observers of one manager, each with its own ordered delivery off the lifecycle path
@@ -50,9 +51,13 @@ public final class ObserverChain: Sendable {
     }
 
     /// The durable registrations that accept `event`, as outbox messages for `manager`.
+    /// Every message carries one new event id, so a store applies a retried write once.
     public func outboxMessages(for event: LifecycleEvent, manager: String) -> [OutboxMessage] {
-        registrations.filter { $0.delivery.isDurable && $0.accepts(event.kind) }.map {
-            OutboxMessage(consumer: $0.consumer(manager: manager), event: event.json, createdAt: event.timestamp)
+        let durable = registrations.filter { $0.delivery.isDurable && $0.accepts(event.kind) }
+        guard !durable.isEmpty else { return [] }
+        let eventID = UUID().uuidString.lowercased()
+        return durable.map {
+            OutboxMessage(consumer: $0.consumer(manager: manager), event: event.json, createdAt: event.timestamp, eventID: eventID)
         }
     }
 

@@ -13,6 +13,13 @@ public actor MemoryOutboxStore: OutboxStore {
     private var rows: [Int64: OutboxEntry] = [:]
     private var leases: [Int64: Lease] = [:]
     private var nextID: Int64 = 0
+    /// The (consumer, event id) pairs appended (a retried append is skipped).
+    private var appended: Set<EventKey> = []
+
+    private struct EventKey: Hashable {
+        var consumer: String
+        var eventID: String
+    }
 
     public init(clock: any AsyncDashClock = SystemClock()) {
         self.clock = clock
@@ -21,6 +28,8 @@ public actor MemoryOutboxStore: OutboxStore {
     public func append(_ messages: [OutboxMessage]) async throws {
         let now = clock.now()
         for message in messages {
+            if let eventID = message.eventID, appended.contains(EventKey(consumer: message.consumer, eventID: eventID)) { continue }
+            if let eventID = message.eventID { appended.insert(EventKey(consumer: message.consumer, eventID: eventID)) }
             nextID += 1
             rows[nextID] = OutboxEntry(
                 id: nextID, message: message, state: .pending, attempts: 0, lastError: nil, nextAttemptAt: now, deliveredAt: nil)

@@ -7,11 +7,17 @@ public struct OutboxMessage: Sendable, Hashable {
     /// The event (``LifecycleEvent/json``).
     public var event: JSONValue
     public var createdAt: Date
+    /// The id of the event it carries, the same for every consumer of one emitted event and on
+    /// every retry and replay. A store keeps one entry per consumer and event id: appending a
+    /// message again (a write retried after its acknowledgement was lost) changes nothing.
+    /// `nil`: no id (every append is a new entry).
+    public var eventID: String?
 
-    public init(consumer: String, event: JSONValue, createdAt: Date) {
+    public init(consumer: String, event: JSONValue, createdAt: Date, eventID: String? = nil) {
         self.consumer = consumer
         self.event = event
         self.createdAt = createdAt
+        self.eventID = eventID
     }
 }
 
@@ -68,7 +74,8 @@ public struct OutboxEntry: Sendable, Hashable {
 /// try await outbox.markDelivered(batch.map(\.id), owner: "p1")
 /// ```
 public protocol OutboxStore: Sendable {
-    /// Appends `messages`, pending from now; durable when this returns.
+    /// Appends `messages`, pending from now; durable when this returns. A message whose consumer
+    /// and ``OutboxMessage/eventID`` an entry already has is skipped (a retried write is applied once).
     func append(_ messages: [OutboxMessage]) async throws
 
     /// Leases up to `limit` of `consumer`'s oldest pending entries whose time has come, for

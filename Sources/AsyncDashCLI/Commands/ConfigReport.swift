@@ -43,7 +43,7 @@ struct ConfigReport {
                 }
             }
         }
-        out.append("STORE: \(config.store.value)\(Self.origin(config.store.location))")
+        out.append("STORE: \(StoreURL.redacted(config.store.value))\(Self.origin(config.store.location))")
         out.append("QUEUE: \(config.queue.value)\(Self.origin(config.queue.location))")
         out.append("settings:")
         for (key, value) in settings where key != "RETENTION" { out.append("  \(key): \(value.stringValue ?? value.jsonText)") }
@@ -72,7 +72,7 @@ struct ConfigReport {
             "default_manager": ManagerReport(resolved.defaultManager).json,
             "managers": .object(managersJSON),
             "models": .object(models),
-            "store": .string(config.store.value),
+            "store": .string(StoreURL.redacted(config.store.value)),
             "queue": .string(config.queue.value),
             "settings": .object(Dictionary(settings, uniquingKeysWith: { _, last in last })),
             "plugins": .array(config.plugins.map { .string($0.value) }),

@@ -29,7 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
         let manager = try await runtime.trackingManager(named: nil, stores: stores)
         let batch = String(UUID().uuidString.prefix(6)).lowercased()
         let plans = DemoPlan.all(batch: batch, items: items, delayMs: delayMs)
-        Output.line("demo \(batch): \(plans.count) sample tasks on \(runtime.storeURL()) through \(manager.name)")
+        Output.line("demo \(batch): \(plans.count) sample tasks on \(runtime.displayedStoreURL()) through \(manager.name)")
 
         let board = ProgressBoard(names: plans.map(\.taskName))
         let outcomes = await withTaskGroup(of: (String, String).self) { group in

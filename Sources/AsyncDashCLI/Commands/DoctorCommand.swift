@@ -26,7 +26,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try CLIRuntime(global)
-        let url = runtime.storeURL()
+        let url = runtime.displayedStoreURL()
         let stores: StoreSet
         do {
             stores = try runtime.openStores()

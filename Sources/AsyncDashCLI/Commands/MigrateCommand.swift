@@ -14,7 +14,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try CLIRuntime(global)
         let stores = try runtime.openStores()
-        Output.line("store: \(runtime.storeURL())")
+        Output.line("store: \(runtime.displayedStoreURL())")
         var names: [String?] = [nil]
         names += runtime.resolved.config.managers.map(\.name.value).filter { runtime.resolved.managers[$0] != nil }
         var models: [(model: RecordModel, managers: [String])] = []

@@ -42,6 +42,11 @@ public struct CLIRuntime: Sendable {
         override ?? resolved.config.store.value
     }
 
+    /// ``storeURL(override:)`` for output and logs: any password in it hidden.
+    public func displayedStoreURL(override: String? = nil) -> String {
+        StoreURL.redacted(storeURL(override: override))
+    }
+
     /// Opens the stores of `STORE`, or of `url` when given.
     ///
     /// - Throws: ``CLIError`` (usage) for a URL no registered store serves; the store's error

@@ -1,5 +1,6 @@
 import AsyncDash
 import AsyncDashSQLite
+import AsyncDashPostgres
 
 /// The registry the commands of one ``AsyncDashMain/main(registry:arguments:)`` run resolve names
 /// in: a task-local value, so two runs in one process (tests) never share it and nothing is global.
@@ -9,6 +10,7 @@ public enum CommandLineRegistry {
     public static var builtins: Registry {
         var registry = Registry.standard
         registry.registerSQLite()
+        registry.registerPostgres()
         return registry
     }
 

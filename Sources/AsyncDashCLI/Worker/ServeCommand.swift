@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         let stores: StoreSet
         let workers: any Service
         let ready: @Sendable () -> Void = { [demo, concurrency] in
-            LiveOutput.line("serving: queue \(kind), store \(runtime.storeURL()), concurrency \(concurrency)\(demo ? ", launching sample tasks" : "")")
+            LiveOutput.line("serving: queue \(kind), store \(runtime.displayedStoreURL()), concurrency \(concurrency)\(demo ? ", launching sample tasks" : "")")
         }
         let metrics = DashboardMetrics()
         let observers = noDashboard ? [] : [metrics.observerRegistration]

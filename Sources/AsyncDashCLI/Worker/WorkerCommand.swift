@@ -41,7 +41,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = QueueWorker(queue: ReportingQueue(base: durable.queue), manager: durable.manager,
                                  workerID: id, concurrency: concurrency)
         durable.runtime.logger.info("worker started", metadata: [
-            "worker": "\(id)", "concurrency": "\(concurrency)", "store": "\(durable.runtime.storeURL())",
+            "worker": "\(id)", "concurrency": "\(concurrency)", "store": "\(durable.runtime.displayedStoreURL())",
             "lease_ttl": "\(worker.timing.leaseTTL)",
         ])
         let concurrency = self.concurrency

@@ -9,6 +9,22 @@ extension StoreContract {
     static var outboxChecks: [Check] {
         let model = contractModel
         return [
+            Check(role: "outbox", name: "a message appended again with the same consumer and event id is kept once") { stores, clock, expect in
+                let outbox = stores.outbox
+                var first = message("c1", "t1", at: clock.now())
+                first.eventID = "event-1"
+                var other = first
+                other.consumer = "c2"
+                try await outbox.append([first, other])
+                try await outbox.append([first])  // a write retried after its acknowledgement was lost
+                var anonymous = message("c1", "t2", at: clock.now())
+                anonymous.eventID = nil
+                try await outbox.append([anonymous, anonymous])
+                let entries = try await outbox.entries(consumer: nil, states: [], limit: 10)
+                expect.equal(entries.filter { $0.message.eventID == "event-1" }.map(\.message.consumer), ["c1", "c2"],
+                             "one entry per consumer for event-1, in append order")
+                expect.equal(entries.filter { $0.message.eventID == nil }.count, 2, "messages without an id are each an entry")
+            },
             Check(role: "outbox", name: "entries are claimed in order per consumer, one owner at a time, and marked delivered") { stores, clock, expect in
                 let outbox = stores.outbox
                 try await outbox.append(["t1", "t2", "t3"].map { message("c1", $0, at: clock.now()) } + [message("c2", "u1", at: clock.now())])

@@ -1,0 +1,179 @@
+import AsyncDash
+import Foundation
+import PostgresNIO
+import Synchronization
+
+extension PostgresStore: CoordinationStore {
+    /// Takes every key for `owner` or none, in one transaction: one `INSERT … ON CONFLICT DO
+    /// UPDATE … WHERE` takes the free, expired and own keys in key order (so two reservations
+    /// never deadlock); when it could not take all of them, the transaction is rolled back and
+    /// the holders of the others are reported.
+    public func reserveLocks(_ keys: [String], owner: String, ttl: Duration) async throws -> LockReservation {
+        let unique = Array(Set(keys)).sorted()
+        guard !unique.isEmpty else { return .reserved }
+        let ttlSeconds = ttl.timeInterval
+        for _ in 0..<5 {
+            do {
+                try await reserve(unique, owner: owner, ttlSeconds: ttlSeconds)
+                return .reserved
+            } catch let rollback as PostgresStoreRollback where !rollback.conflicts.isEmpty {
+                return .conflict(rollback.conflicts)
+            } catch is PostgresStoreRollback {
+                continue  // the holders left between the two statements: try again
+            }
+        }
+        try await reserve(unique, owner: owner, ttlSeconds: ttlSeconds)
+        return .reserved
+    }
+
+    private func reserve(_ unique: [String], owner: String, ttlSeconds: Double) async throws {
+        let names = names
+        let clock = clock
+        try await transaction("reserving locks for '\(owner)'") { connection in
+            let now = clock.now().timeIntervalSince1970
+            try await self.purgeExpiredIfDue(connection, now: now)
+            let taken = try await connection.run(
+                """
+                INSERT INTO \(names.locks) AS l (key, owner, expires_at, acquired_at)
+                SELECT k, $1, $2, $3 FROM unnest($4::text[]) AS k ORDER BY k COLLATE "C"
+                ON CONFLICT (key) DO UPDATE SET
+                    acquired_at = CASE WHEN l.owner = excluded.owner AND l.expires_at > $3 THEN coalesce(l.acquired_at, $3) ELSE $3 END,
+                    owner = excluded.owner, expires_at = excluded.expires_at
+                WHERE l.owner = excluded.owner OR l.expires_at <= $3
+                RETURNING key
+                """, [.text(owner), .double(now + ttlSeconds), .double(now), .texts(unique)], logger: self.logger)
+            guard taken.count < unique.count else { return }
+            // The keys not taken are held by others (their rows are locked by the statement above).
+            let held = try await connection.run(
+                "SELECT key, owner FROM \(names.locks) WHERE key = ANY($1::text[]) AND expires_at > $2 AND owner <> $3",
+                [.texts(unique), .double(now), .text(owner)], logger: self.logger)
+            var conflicts: [String: String] = [:]
+            for row in held { conflicts[try row.required(0, as: String.self)] = try row.required(1, as: String.self) }
+            throw PostgresStoreRollback(conflicts: conflicts)
+        }
+    }
+
+    public func lockOwners(_ keys: [String]) async throws -> [String: String] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await run(
+            "reading lock owners", "SELECT key, owner FROM \(names.locks) WHERE key = ANY($1::text[]) AND expires_at > $2",
+            [.texts(keys), .double(clock.now().timeIntervalSince1970)])
+        var owners: [String: String] = [:]
+        for row in rows { owners[try row.required(0, as: String.self)] = try row.required(1, as: String.self) }
+        return owners
+    }
+
+    /// Releases the locks `owner` still holds (its tracking set is the owner index of the lock table).
+    @discardableResult
+    public func releaseLocks(owner: String) async throws -> [String] {
+        try await run("releasing the locks of '\(owner)'", "DELETE FROM \(names.locks) WHERE owner = $1 RETURNING key", [.text(owner)])
+            .map { try $0.required(0, as: String.self) }.sorted()
+    }
+
+    public func locks() async throws -> [LockInfo] {
+        try await run(
+            "reading the locks", "SELECT key, owner, expires_at, acquired_at FROM \(names.locks) WHERE expires_at > $1",
+            [.double(clock.now().timeIntervalSince1970)]
+        ).map { row in
+            LockInfo(
+                key: try row.required(0), owner: try row.required(1), expiresAt: Date(timeIntervalSince1970: try row.required(2)),
+                acquiredAt: try row.value(3, as: Double.self).map(Date.init(timeIntervalSince1970:)))
+        }.sorted { $0.key < $1.key }
+    }
+
+    public func setProgress(_ progress: ProgressPayload, for task: String, ttl: Duration) async throws {
+        try await run(
+            "writing the progress of '\(task)'",
+            """
+            INSERT INTO \(names.progress) (task, payload, expires_at) VALUES ($1, $2, $3)
+            ON CONFLICT (task) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at
+            """, [.text(task), .text(progress.json.jsonText), .double(clock.now().timeIntervalSince1970 + ttl.timeInterval)])
+    }
+
+    public func progress(for task: String) async throws -> ProgressPayload? {
+        try await run(
+            "reading the progress of '\(task)'", "SELECT payload FROM \(names.progress) WHERE task = $1 AND expires_at > $2",
+            [.text(task), .double(clock.now().timeIntervalSince1970)]
+        ).first.flatMap { ProgressPayload(json: PostgresRecordCodec.parseJSON(try $0.required(0))) }
+    }
+
+    @discardableResult
+    public func deleteProgress(for task: String) async throws -> Bool {
+        let rows = try await run(
+            "deleting the progress of '\(task)'", "DELETE FROM \(names.progress) WHERE task = $1 RETURNING expires_at", [.text(task)])
+        guard let expiresAt = try rows.first?.required(0, as: Double.self) else { return false }
+        return expiresAt > clock.now().timeIntervalSince1970
+    }
+
+    public func addActiveTask(_ task: String) async throws {
+        try await run(
+            "adding '\(task)' to the active set", "INSERT INTO \(names.activeTasks) (task) VALUES ($1) ON CONFLICT (task) DO NOTHING", [.text(task)])
+    }
+
+    @discardableResult
+    public func removeActiveTask(_ task: String) async throws -> Bool {
+        try await !run(
+            "removing '\(task)' from the active set", "DELETE FROM \(names.activeTasks) WHERE task = $1 RETURNING 1", [.text(task)]
+        ).isEmpty
+    }
+
+    public func activeTasks() async throws -> [String] {
+        try await run("reading the active set", "SELECT task FROM \(names.activeTasks)").map { try $0.required(0, as: String.self) }.sorted()
+    }
+
+    public func isActiveTask(_ task: String) async throws -> Bool {
+        try await !run("reading the active set", "SELECT 1 FROM \(names.activeTasks) WHERE task = $1", [.text(task)]).isEmpty
+    }
+
+    public func deadLetter(_ letter: DeadLetter) async throws {
+        try await run(
+            "keeping a dead letter of '\(letter.taskName)'",
+            "INSERT INTO \(names.deadLetters) (task_name, event, reason, at) VALUES ($1, $2, $3, $4)",
+            [.text(letter.taskName), .text(letter.event.jsonText), .text(letter.reason), .double(letter.at.timeIntervalSince1970)])
+    }
+
+    public func deadLetters() async throws -> [DeadLetter] {
+        let names = names
+        return try await scan("the dead letters") { connection in
+            try await connection.run("SELECT task_name, event, reason, at FROM \(names.deadLetters) ORDER BY id", logger: self.logger).map { row in
+                DeadLetter(
+                    taskName: try row.required(0), event: PostgresRecordCodec.parseJSON(try row.required(1)), reason: try row.required(2),
+                    at: Date(timeIntervalSince1970: try row.required(3)))
+            }
+        }
+    }
+
+    /// Deletes expired locks and progress entries at most once per ``purgeInterval``. They already
+    /// read as absent; this only keeps the tables small.
+    func purgeExpiredIfDue(_ connection: PostgresConnection, now: TimeInterval) async throws {
+        let due = nextPurge.withLock { next in
+            guard now >= next else { return false }
+            next = now + Self.purgeInterval
+            return true
+        }
+        guard due else { return }
+        try await connection.run("DELETE FROM \(names.locks) WHERE expires_at <= $1", [.double(now)], logger: logger)
+        try await connection.run("DELETE FROM \(names.progress) WHERE expires_at <= $1", [.double(now)], logger: logger)
+    }
+}
+
+extension PostgresStore: AuditLog {
+    public func append(_ entry: AuditEntry) async throws {
+        try await run(
+            "writing an audit entry of '\(entry.taskName)'",
+            "INSERT INTO \(names.audit) (task_name, action, actor, at, outcome) VALUES ($1, $2, $3, $4, $5)",
+            [.text(entry.taskName), .text(entry.action), .text(entry.actor), .double(entry.at.timeIntervalSince1970), .text(entry.outcome)])
+    }
+
+    public func entries(forTask taskName: String, limit: Int) async throws -> [AuditEntry] {
+        try await run(
+            "reading the audit entries of '\(taskName)'",
+            "SELECT task_name, action, actor, at, outcome FROM \(names.audit) WHERE task_name = $1 ORDER BY id DESC LIMIT $2",
+            [.text(taskName), .int(max(0, limit))]
+        ).map { row in
+            AuditEntry(
+                taskName: try row.required(0), action: try row.required(1), actor: try row.required(2),
+                at: Date(timeIntervalSince1970: try row.required(3)), outcome: try row.required(4))
+        }
+    }
+}
