@@ -67,16 +67,17 @@ struct PostgresModelSQL: Sendable {
 
     /// - Throws: ``AsyncDashError`` naming the first of `names` (sorted) the model does not have.
     func checkColumns(_ names: some Sequence<String>) throws {
-        if let unknown = names.sorted().first(where: { model.column($0) == nil }) {
-            throw unknownColumn(unknown)
-        }
+        try RecordOrdering.requireColumns(names.sorted(), of: model)
     }
 
-    func unknownColumn(_ name: String) -> AsyncDashError {
-        AsyncDashError(
-            .invalidArgument, value: name,
-            message: "'\(name)' is not a column of record model '\(model.name)'; its columns: "
-                + model.columns.map(\.name).joined(separator: ", "))
+    /// The error for a column the model does not have (as every store reports it).
+    func unknownColumn(_ name: String) -> any Error {
+        do {
+            try RecordOrdering.requireColumns([name], of: model)
+            return AsyncDashError(.invalidArgument, value: name, message: "'\(name)' is not a column of record model '\(model.name)'")
+        } catch {
+            return error
+        }
     }
 
     /// The sort key of `column` in listing order: NULL first, then values, then the key.

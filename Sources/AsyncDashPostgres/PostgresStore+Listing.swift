@@ -86,7 +86,7 @@ extension PostgresStore {
             }
         }
         if let search = query.search, !search.columns.isEmpty {
-            let pattern = bind(.text("%" + Self.escapeLike(search.text) + "%"), "text")
+            let pattern = bind(.text(search.likePattern), "text")
             conditions.append("(" + search.columns.map { "\(PostgresNames.quote($0)) ILIKE \(pattern) ESCAPE '\\'" }.joined(separator: " OR ") + ")")
         }
         let backwards: Bool
@@ -143,16 +143,7 @@ extension PostgresStore {
             }
             return (records, other)
         }
-        let more = rows.count > limit
-        var records = Array(rows.prefix(limit))
-        if backwards { records.reverse() }
-        let column = query.sortColumn
-        return RecordPage(
-            records: records,
-            hasPrevious: backwards ? more : other,
-            hasNext: backwards ? other : more,
-            firstCursor: records.first.map { RecordCursor(of: $0, sortColumn: column, model: model) },
-            lastCursor: records.last.map { RecordCursor(of: $0, sortColumn: column, model: model) })
+        return RecordOrdering.keysetPage(rows: rows, limit: limit, backwards: backwards, otherSide: other, query: query, model: model)
     }
 
     /// Reads the trigger-kept counts when ``prepareListing(_:_:)`` set them up for `column`,
@@ -204,18 +195,9 @@ extension PostgresStore {
         }
     }
 
+    /// The type a parameter compared with a column of `type` is cast to (the column's own).
     static func castType(_ type: ColumnType) -> String {
-        switch type {
-        case .text: "text COLLATE \"C\""
-        case .json: "text"
-        case .bool: "boolean"
-        case .integer: "bigint"
-        case .real, .timestamp: "double precision"
-        }
+        PostgresSchema.sqlType(type)
     }
 
-    static func escapeLike(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
-    }
 }

@@ -65,7 +65,7 @@ extension SQLiteStore {
             arguments.append(SQLiteRecordCodec.binding(value))
         }
         if let search = query.search, !search.columns.isEmpty {
-            let pattern = "%" + Self.escapeLike(search.text) + "%"
+            let pattern = search.likePattern
             conditions.append("(" + search.columns.map { "\(q($0)) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
             arguments += search.columns.map { _ in .text(pattern) }
         }
@@ -128,16 +128,7 @@ extension SQLiteStore {
             }
             return (records, other)
         }
-        let more = rows.count > limit
-        var records = Array(rows.prefix(limit))
-        if backwards { records.reverse() }
-        let column = query.sortColumn
-        return RecordPage(
-            records: records,
-            hasPrevious: backwards ? more : other,
-            hasNext: backwards ? other : more,
-            firstCursor: records.first.map { AsyncDash.RecordCursor(of: $0, sortColumn: column, model: model) },
-            lastCursor: records.last.map { AsyncDash.RecordCursor(of: $0, sortColumn: column, model: model) })
+        return RecordOrdering.keysetPage(rows: rows, limit: limit, backwards: backwards, otherSide: other, query: query, model: model)
     }
 
     /// Reads the trigger-kept counts when ``prepareListing(_:_:)`` set them up for `column`,
@@ -184,10 +175,6 @@ extension SQLiteStore {
         return SQLiteRecordCodec.binding(normalized)
     }
 
-    static func escapeLike(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
-    }
 
     static func triggerName(table: String, column: String, _ suffix: String) -> String {
         objectName("count", table, [column, suffix])

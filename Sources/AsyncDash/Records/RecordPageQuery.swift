@@ -70,6 +70,14 @@ public struct RecordSearch: Sendable, Hashable {
         }
     }
 
+    /// The text as a SQL `LIKE` pattern that finds it anywhere in a value, with a backslash as the
+    /// escape character (`… LIKE ? ESCAPE` a backslash): `%`, `_` and backslashes in the text match themselves.
+    public var likePattern: String {
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return "%" + escaped + "%"
+    }
+
     /// ASCII letters lowered, everything else kept (what SQLite's `LIKE` compares).
     static func folded(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in

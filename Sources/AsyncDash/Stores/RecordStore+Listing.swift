@@ -99,6 +99,24 @@ public enum RecordOrdering {
             lastCursor: slice.last.map { RecordCursor(of: $0, sortColumn: column, model: model) })
     }
 
+    /// The page a keyset read found: `rows` are up to `limit + 1` records read from the page's
+    /// start (backwards for a page before a cursor or the last page), `otherSide` whether any
+    /// record lies on the cursor's other side. Drivers that list with keyset queries share it.
+    public static func keysetPage(
+        rows: [Record], limit: Int, backwards: Bool, otherSide: Bool, query: RecordPageQuery, model: RecordModel
+    ) -> RecordPage {
+        let more = rows.count > limit
+        var records = Array(rows.prefix(limit))
+        if backwards { records.reverse() }
+        let column = query.sortColumn
+        return RecordPage(
+            records: records,
+            hasPrevious: backwards ? more : otherSide,
+            hasNext: backwards ? otherSide : more,
+            firstCursor: records.first.map { RecordCursor(of: $0, sortColumn: column, model: model) },
+            lastCursor: records.last.map { RecordCursor(of: $0, sortColumn: column, model: model) })
+    }
+
     /// - Throws: ``AsyncDashError`` naming the first column of the query the model lacks, or a
     ///   JSON sort column.
     public static func validate(_ query: RecordPageQuery, of model: RecordModel) throws {
