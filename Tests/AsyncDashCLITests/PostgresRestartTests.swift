@@ -46,9 +46,19 @@ struct PostgresRestartTests {
     @Test func aRestartWhileTasksReportProgressLosesNoEventAndTheRunCompletes() async throws {
         let (started, startOutput) = try await Self.cluster("start")
         try #require(started == 0, "could not start a cluster of the test's own: \(startOutput)")
-        defer { Task { _ = try? await Self.cluster("stop") } }
+        do {
+            try await restartWhileTasksRun()
+        } catch {
+            _ = try? await Self.cluster("stop")
+            throw error
+        }
+        _ = try await Self.cluster("stop")
+    }
+
+    /// The body of the test, on the cluster it started.
+    private func restartWhileTasksRun() async throws {
         try await withHarness { cli in
-            let url = "postgres://asyncdash@127.0.0.1:\(Self.port)/asyncdash_test?sslmode=disable&schema=restart"
+            let url = "postgres://asyncdash@127.0.0.1:\(Self.port)/asyncdash_test?sslmode=disable&schema=restart_" + UUID().uuidString.prefix(8).lowercased()
             try cli.writeConfig("""
                 STORE: "\(url)"
                 QUEUE: durable

@@ -7,6 +7,8 @@ public struct AsyncDashConfig: Sendable {
     public var settings = AsyncSettings()
     /// `STORE`: the store URL (default `sqlite://.asyncdash/asyncdash.sqlite`).
     public var store: Located<String>
+    /// `STORE_ROLES`: a store URL per role that does not live in `STORE` (role → URL, where written).
+    public var storeRoles: [StoreRole: Located<String>] = [:]
     /// `QUEUE`: `durable` or `inprocess` (default `durable`; `inprocess` when the store is `memory`,
     /// whose queue would not outlive the process).
     public var queue: Located<String>
@@ -87,4 +89,24 @@ public struct ModelDeclaration: Sendable {
     public var table: Located<String>
     public var key: Located<String>?
     public var columns: [(name: Located<String>, type: ColumnType)]
+}
+
+/// A store role that `STORE_ROLES` can place in a store of its own.
+public enum StoreRole: String, Sendable, Hashable, CaseIterable, Comparable {
+    case records, coordination, queue, outbox, audit
+
+    /// Roles whose writes go together in one transaction, so they must share one store: a launch
+    /// reserves locks and queues its job, an event's outbox entries are written with its record.
+    public static let together: [StoreRole] = [.coordination, .queue, .outbox]
+
+    public static func < (a: StoreRole, b: StoreRole) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+extension AsyncDashConfig {
+    /// The store URL of `role`: its `STORE_ROLES` entry, else `STORE`.
+    public func storeURL(for role: StoreRole) -> Located<String> {
+        storeRoles[role] ?? store
+    }
 }

@@ -12,7 +12,7 @@ import Yams
 public enum ConfigLoader {
     /// The top-level keys, in reference order.
     public static let topLevelKeys = [
-        "ASYNC_ENABLED", "STORE", "CONFLICT_TTL", "PROGRESS_TTL", "CLEANUP_GRACE_PERIOD", "MAX_TASK_DURATION",
+        "ASYNC_ENABLED", "STORE", "STORE_ROLES", "CONFLICT_TTL", "PROGRESS_TTL", "CLEANUP_GRACE_PERIOD", "MAX_TASK_DURATION",
         "CLEANUP_SCHEDULE_INTERVAL", "LEASE_TTL", "RETENTION", "QUEUE", "ASYNC_MANAGER_DEFAULT", "MANAGERS", "MODELS", "PLUGINS", "DASHBOARD",
     ]
 
@@ -87,6 +87,15 @@ public enum ConfigLoader {
             if let b = reader.bool(value, key) { config.settings.asyncEnabled = b }
         case "STORE":
             if let s = reader.string(value, key) { config.store = s }
+        case "STORE_ROLES":
+            guard let members = reader.mapping(value, key) else { break }
+            for (role, roleNode, url) in members {
+                guard let storeRole = StoreRole(rawValue: role) else {
+                    reader.unknownKey(role, at: roleNode, in: "STORE_ROLES", valid: StoreRole.allCases.map(\.rawValue))
+                    continue
+                }
+                if let s = reader.string(url, "STORE_ROLES.\(role)") { config.storeRoles[storeRole] = s }
+            }
         case "QUEUE":
             if let s = reader.string(value, key) {
                 if queueKinds.contains(s.value) {

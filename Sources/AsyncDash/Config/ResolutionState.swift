@@ -63,26 +63,46 @@ struct ResolutionState {
     }
 
     mutating func checkStore() {
-        do {
-            try registry.validateStoreURL(config.store.value)
-        } catch let error as RegistryError {
-            let schemes = registry.names(of: .storeScheme)
-            self.error(
-                "STORE '\(StoreURL.redacted(config.store.value))': no store for scheme '\(error.name)'\(Suggest.didYouMean(error.name, in: schemes)); available: \(schemes.map { "\($0)://…" }.joined(separator: ", "))",
-                at: config.store.location
-            )
-        } catch {
-            self.error("STORE '\(StoreURL.redacted(config.store.value))': \(error)", at: config.store.location)
-            return
+        guard checkStoreURL(config.store, key: "STORE") else { return }
+        for (role, url) in config.storeRoles.sorted(by: { $0.key < $1.key }) {
+            _ = checkStoreURL(url, key: "STORE_ROLES.\(role.rawValue)")
         }
-        guard !registry.isPersistentStore(config.store.value) else { return }
+        let together = StoreRole.together.map { (role: $0, url: config.storeURL(for: $0)) }
+        if Set(together.map(\.url.value)).count > 1, let written = together.first(where: { config.storeRoles[$0.role] != nil }) {
+            self.error(
+                "STORE_ROLES: " + StoreRole.together.map(\.rawValue).joined(separator: ", ")
+                    + " must be in one store (a launch reserves its locks and queues its job, and an event's outbox entries are written, each in one transaction); here "
+                    + together.map { "\($0.role.rawValue) is '\(StoreURL.redacted($0.url.value))'" }.joined(separator: ", ")
+                    + "; give them one URL, or leave them out to use STORE",
+                at: written.url.location)
+        }
+        let queueURL = config.storeURL(for: .queue).value
+        guard !registry.isPersistentStore(queueURL) else { return }
         if !config.queueWritten {
             config.queue = Located("inprocess", at: config.queue.location)
         } else if config.queue.value == "durable" {
             self.error(
-                "QUEUE 'durable' needs a store whose queue outlives the process, but STORE '\(config.store.value)' keeps everything in memory; "
+                "QUEUE 'durable' needs a store whose queue outlives the process, but STORE '\(StoreURL.redacted(queueURL))' keeps everything in memory; "
                     + "use QUEUE: inprocess, or a persistent STORE such as sqlite://PATH",
                 at: config.queue.location)
+        }
+    }
+
+    /// Validates one store URL; returns whether it is usable.
+    mutating func checkStoreURL(_ url: Located<String>, key: String) -> Bool {
+        do {
+            try registry.validateStoreURL(url.value)
+            return true
+        } catch let error as RegistryError {
+            let schemes = registry.names(of: .storeScheme)
+            self.error(
+                "\(key) '\(StoreURL.redacted(url.value))': no store for scheme '\(error.name)'\(Suggest.didYouMean(error.name, in: schemes)); available: \(schemes.map { "\($0)://…" }.joined(separator: ", "))",
+                at: url.location
+            )
+            return true
+        } catch {
+            self.error("\(key) '\(StoreURL.redacted(url.value))': \(error)", at: url.location)
+            return false
         }
     }
 

@@ -75,9 +75,24 @@ public struct ResolvedConfig: Sendable {
             registered: registry.registeredNames(of: .manager) + managers.keys.sorted().map { RegisteredName(name: $0, origin: "config MANAGERS") })
     }
 
-    /// Opens the stores of `STORE`.
+    /// Opens the stores of `STORE`, and of `STORE_ROLES` when roles live elsewhere (each URL is
+    /// opened once; see ``StoreSet/combining(records:audit:)``).
     public func makeStores(clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
-        try registry.storeFactory(for: config.store.value)(config.store.value, clock)
+        var opened: [String: StoreSet] = [:]
+        func open(_ url: String) throws -> StoreSet {
+            if let stores = opened[url] { return stores }
+            let stores = try registry.storeFactory(for: url)(url, clock)
+            opened[url] = stores
+            return stores
+        }
+        let baseURL = config.storeURL(for: .coordination).value
+        let base = try open(baseURL)
+        let recordsURL = config.storeURL(for: .records).value
+        let auditURL = config.storeURL(for: .audit).value
+        guard recordsURL != baseURL || auditURL != baseURL else { return base }
+        return base.combining(
+            records: recordsURL == baseURL ? nil : try open(recordsURL),
+            audit: auditURL == baseURL ? nil : try open(auditURL))
     }
 
     /// Builds manager `name` (default: `ASYNC_MANAGER_DEFAULT`) on `stores`, preparing its record

@@ -44,6 +44,9 @@ struct ConfigReport {
             }
         }
         out.append("STORE: \(StoreURL.redacted(config.store.value))\(Self.origin(config.store.location))")
+        for (role, url) in config.storeRoles.sorted(by: { $0.key < $1.key }) {
+            out.append("STORE_ROLES.\(role.rawValue): \(StoreURL.redacted(url.value))\(Self.origin(url.location))")
+        }
         out.append("QUEUE: \(config.queue.value)\(Self.origin(config.queue.location))")
         out.append("settings:")
         for (key, value) in settings where key != "RETENTION" { out.append("  \(key): \(value.stringValue ?? value.jsonText)") }
@@ -73,6 +76,7 @@ struct ConfigReport {
             "managers": .object(managersJSON),
             "models": .object(models),
             "store": .string(StoreURL.redacted(config.store.value)),
+            "store_roles": .object(Dictionary(uniqueKeysWithValues: config.storeRoles.map { ($0.key.rawValue, JSONValue.string(StoreURL.redacted($0.value.value))) })),
             "queue": .string(config.queue.value),
             "settings": .object(Dictionary(settings, uniquingKeysWith: { _, last in last })),
             "plugins": .array(config.plugins.map { .string($0.value) }),
