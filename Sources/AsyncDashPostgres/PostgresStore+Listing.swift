@@ -89,14 +89,7 @@ extension PostgresStore {
             let pattern = bind(.text(search.likePattern), "text")
             conditions.append("(" + search.columns.map { "\(PostgresNames.quote($0)) ILIKE \(pattern) ESCAPE '\\'" }.joined(separator: " OR ") + ")")
         }
-        let backwards: Bool
-        var cursor: RecordCursor?
-        switch query.position {
-        case .first: backwards = false
-        case .last: backwards = true
-        case .after(let c): (backwards, cursor) = (false, c)
-        case .before(let c): (backwards, cursor) = (true, c)
-        }
+        let (backwards, cursor) = query.keysetRead
         let descendingRead = query.descending != backwards
         let expressions = sql.sortExpressions(query.sortColumn)
         let sortType = model.column(query.sortColumn)?.type ?? .text

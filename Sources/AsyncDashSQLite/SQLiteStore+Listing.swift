@@ -70,14 +70,7 @@ extension SQLiteStore {
             arguments += search.columns.map { _ in .text(pattern) }
         }
         // "Forward" is display order; pages before a cursor and the last page are read backwards.
-        let backwards: Bool
-        var cursor: AsyncDash.RecordCursor?
-        switch query.position {
-        case .first: backwards = false
-        case .last: backwards = true
-        case .after(let c): (backwards, cursor) = (false, c)
-        case .before(let c): (backwards, cursor) = (true, c)
-        }
+        let (backwards, cursor) = query.keysetRead
         let descendingRead = query.descending != backwards
         // Rows past the cursor when reading in `descending` order (`inclusive`: the cursor row too).
         func keysetCondition(_ descending: Bool, _ cursor: AsyncDash.RecordCursor, inclusive: Bool = false) -> (String, [SQLiteBinding]) {

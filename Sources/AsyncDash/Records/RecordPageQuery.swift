@@ -28,6 +28,17 @@ public struct RecordPageQuery: Sendable, Hashable {
         case last
     }
 
+    /// How a keyset query reads this page: backwards (a page before a cursor, or the last page,
+    /// read from its end) or forwards, from which cursor (none: from an end of the list).
+    public var keysetRead: (backwards: Bool, cursor: RecordCursor?) {
+        switch position {
+        case .first: (false, nil)
+        case .last: (true, nil)
+        case .after(let cursor): (false, cursor)
+        case .before(let cursor): (true, cursor)
+        }
+    }
+
     /// Column → value the record must have.
     public var filters: [String: RecordValue]
     /// Case-insensitive (ASCII letters) substring search in some text columns.
