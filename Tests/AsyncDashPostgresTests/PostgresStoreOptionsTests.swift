@@ -55,13 +55,14 @@ struct PostgresLongReadTests {
     @Test func aReadPastTheTimeLimitIsAStoreBusyError() async throws {
         let schema = TestPostgres.freshSchema("slow")
         let store = try PostgresStore(url: TestPostgres.url(schema: schema, "&read_timeout_ms=100"))
-        let started = ContinuousClock.now
+        #expect(try await store.activeTasks() == [])  // connected, tables made
+        // StoreBusyError comes only from the server cancelling the statement at the limit
+        // (SQLSTATE 57014), never from the read finishing: that is the proof, not a stopwatch.
         await #expect(throws: StoreBusyError.self) {
             try await store.scan("a deliberately slow read") { connection in
-                try await connection.run("SELECT pg_sleep(5)", logger: store.logger)
+                try await connection.run("SELECT pg_sleep(30)", logger: store.logger)
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(4), "stopped at the limit, not after the whole read")
         // A cheap read right after still works.
         #expect(try await store.activeTasks() == [])
         await TestPostgres.drop([schema])
