@@ -190,12 +190,15 @@ public final class PostgresTaskQueue: DurableTaskQueue, TaskQueueInspector {
         ).isEmpty
     }
 
-    /// Takes back every running job whose lease ended at or before `now`, except those `sparing`
-    /// runs, in one transaction (rows another process is taking back are skipped, not waited for).
-    public func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
+    /// Takes over every running job whose lease ended at or before `now`, except those `sparing`
+    /// runs, in one transaction (rows another process is taking over are skipped, not waited for):
+    /// each stays running, leased to `reclaimer` for `leaseTTL`, until
+    /// ``settleReclaimed(_:reclaimer:)`` (a job to be queued again is counted as recovered now).
+    public func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?, reclaimer: String, leaseTTL: Duration) async throws -> [ReclaimedJob] {
         let jobs = jobs
         let time = now.timeIntervalSince1970
-        return try await store.transaction("taking back expired leases") { connection in
+        let takenAt = store.clock.now().timeIntervalSince1970
+        return try await store.transaction("taking over expired leases") { connection in
             let rows = try await connection.run(
                 """
                 SELECT \(Self.jobColumns), lease_owner, cancel_requested FROM \(jobs)
@@ -206,31 +209,41 @@ public final class PostgresTaskQueue: DurableTaskQueue, TaskQueueInspector {
                 var job = try Self.job(from: row)
                 let lostWorker = try row.value(7, as: String.self) ?? ""
                 if sparing?.holds(job.taskName, owner: lostWorker) ?? false { continue }
-                let action: ReclaimedJob.Action
-                if try row.required(8, as: Bool.self) {
-                    action = .cancelled
-                    try await connection.run(
-                        "UPDATE \(jobs) SET state = 'cancelled', outcome = 'cancelled', finished_at = $1, lease_expires_at = NULL WHERE task_name = $2",
-                        [.double(time), .text(job.taskName)], logger: self.store.logger)
-                } else if job.attempt < job.maxAttempts {
-                    action = .requeued
-                    job.attempt += 1
-                    job.recovered += 1
-                    try await connection.run(
-                        """
-                        UPDATE \(jobs) SET state = 'queued', attempt = $1, recovered = $2, not_before = $3,
-                            lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL, started_at = NULL
-                        WHERE task_name = $4
-                        """, [.int(job.attempt), .int(job.recovered), .double(time), .text(job.taskName)], logger: self.store.logger)
-                } else {
-                    action = .failed
-                    try await connection.run(
-                        "UPDATE \(jobs) SET state = 'done', outcome = 'worker lost', finished_at = $1, lease_expires_at = NULL WHERE task_name = $2",
-                        [.double(time), .text(job.taskName)], logger: self.store.logger)
-                }
+                let action = ReclaimedJob.Action.deciding(for: job, cancelRequested: try row.required(8, as: Bool.self))
+                let counted = action == .requeued ? 1 : 0
+                try await connection.run(
+                    """
+                    UPDATE \(jobs) SET lease_owner = $1, lease_expires_at = $2, heartbeat_at = $3, recovered = recovered + $4
+                    WHERE task_name = $5
+                    """,
+                    [.text(reclaimer), .double(takenAt + leaseTTL.timeInterval), .double(takenAt), .int(counted), .text(job.taskName)],
+                    logger: self.store.logger)
+                if action == .requeued { job.attempt += 1 }
+                job.recovered += counted
                 reclaimed.append(ReclaimedJob(job: job, action: action, lostWorker: lostWorker))
             }
             return reclaimed
+        }
+    }
+
+    /// Queues again, or ends, a job `reclaimer` took over, as its ``ReclaimedJob/action`` says.
+    @discardableResult
+    public func settleReclaimed(_ reclaimed: ReclaimedJob, reclaimer: String) async throws -> Bool {
+        let name = reclaimed.job.taskName
+        switch reclaimed.action {
+        case .requeued:
+            return try await requeue(taskName: name, workerID: reclaimer, notBefore: store.clock.now(), attempt: reclaimed.job.attempt)
+        case .cancelled:
+            return try await finish(taskName: name, workerID: reclaimer, outcome: .cancelled)
+        case .failed:
+            return try await !store.run(
+                "ending reclaimed task '\(name)'",
+                """
+                UPDATE \(jobs) SET state = 'done', outcome = $1, finished_at = $2, lease_expires_at = NULL
+                WHERE task_name = $3 AND state = 'running' AND lease_owner = $4 RETURNING 1
+                """,
+                [.text(AsyncManager.workerLostMessage), .double(store.clock.now().timeIntervalSince1970), .text(name), .text(reclaimer)]
+            ).isEmpty
         }
     }
 

@@ -109,14 +109,21 @@ extension SQLiteTaskQueue {
         }
     }
 
-    /// Takes back every running job whose lease ended at or before `now`, except those `sparing` runs.
+    /// Takes over every running job whose lease ended at or before `now`, except those `sparing`
+    /// runs: each stays running, leased to `reclaimer` for `leaseTTL`, until
+    /// ``settleReclaimed(_:reclaimer:)`` (a job to be queued again is counted as recovered now).
     ///
     /// ```swift
-    /// for reclaimed in try await queue.reclaimExpiredLeases(now: Date()) { print(reclaimed.job.taskName, reclaimed.action) }
+    /// for reclaimed in try await queue.reclaimExpiredLeases(now: Date(), reclaimer: "w1", leaseTTL: .seconds(30)) {
+    ///     print(reclaimed.job.taskName, reclaimed.action)
+    ///     try await queue.settleReclaimed(reclaimed, reclaimer: "w1")
+    /// }
     /// ```
-    public func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
+    public func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?, reclaimer: String, leaseTTL: Duration) async throws -> [ReclaimedJob] {
         let time = now.timeIntervalSince1970
-        return try await store.write(savepoint: true) { db in
+        let ttl = leaseTTL.timeInterval
+        return try await store.write(savepoint: true) { [clock = store.clock] db in
+            let takenAt = clock.now().timeIntervalSince1970
             let all = try Row.fetchAll(
                 db,
                 sql: """
@@ -125,39 +132,42 @@ extension SQLiteTaskQueue {
                     """,
                 arguments: [time])
             let rows = all.filter { row in !(sparing?.holds(row["task_name"], owner: row["lease_owner"]) ?? false) }
+            let takeOver = try db.cachedStatement(
+                sql: """
+                    UPDATE \(T.jobs) SET lease_owner = ?, lease_expires_at = ?, heartbeat_at = ?, recovered = recovered + ?
+                    WHERE task_name = ?
+                    """)
             return try rows.map { row in
                 var job = Self.job(from: row)
-                let lostWorker: String = row["lease_owner"] ?? ""
-                let action: ReclaimedJob.Action
-                if row["cancel_requested"] as Bool {
-                    action = .cancelled
-                    try db.execute(
-                        sql: Self.endSQL(state: "cancelled", outcome: "cancelled"),
-                        arguments: [time, job.taskName])
-                } else if job.attempt < job.maxAttempts {
-                    action = .requeued
-                    job.attempt += 1
-                    job.recovered += 1
-                    try db.execute(
-                        sql: """
-                            UPDATE \(T.jobs) SET state = 'queued', attempt = ?, recovered = ?, not_before = ?,
-                                lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL, started_at = NULL
-                            WHERE task_name = ?
-                            """,
-                        arguments: [job.attempt, job.recovered, time, job.taskName])
-                } else {
-                    action = .failed
-                    try db.execute(
-                        sql: Self.endSQL(state: "done", outcome: "worker lost"),
-                        arguments: [time, job.taskName])
-                }
-                return ReclaimedJob(job: job, action: action, lostWorker: lostWorker)
+                let action = ReclaimedJob.Action.deciding(for: job, cancelRequested: row["cancel_requested"])
+                let counted = action == .requeued ? 1 : 0
+                try takeOver.execute(arguments: [reclaimer, takenAt + ttl, takenAt, counted, job.taskName])
+                if action == .requeued { job.attempt += 1 }
+                job.recovered += counted
+                return ReclaimedJob(job: job, action: action, lostWorker: row["lease_owner"] ?? "")
             }
         }
     }
 
-    /// Ends a reclaimed job as `state` with `outcome` (arguments: the time, the task name).
-    private static func endSQL(state: String, outcome: String) -> String {
-        "UPDATE \(T.jobs) SET state = '\(state)', outcome = '\(outcome)', finished_at = ?, lease_expires_at = NULL WHERE task_name = ?"
+    /// Queues again, or ends, a job `reclaimer` took over, as its ``ReclaimedJob/action`` says.
+    @discardableResult
+    public func settleReclaimed(_ reclaimed: ReclaimedJob, reclaimer: String) async throws -> Bool {
+        let name = reclaimed.job.taskName
+        switch reclaimed.action {
+        case .requeued:
+            return try await requeue(taskName: name, workerID: reclaimer, notBefore: store.clock.now(), attempt: reclaimed.job.attempt)
+        case .cancelled:
+            return try await finish(taskName: name, workerID: reclaimer, outcome: .cancelled)
+        case .failed:
+            return try await store.write(savepoint: false) { [clock = store.clock] db in
+                try db.execute(
+                    sql: """
+                        UPDATE \(T.jobs) SET state = 'done', outcome = ?, finished_at = ?, lease_expires_at = NULL
+                        WHERE task_name = ? AND state = 'running' AND lease_owner = ?
+                        """,
+                    arguments: [AsyncManager.workerLostMessage, clock.now().timeIntervalSince1970, name, reclaimer])
+                return db.changesCount > 0
+            }
+        }
     }
 }

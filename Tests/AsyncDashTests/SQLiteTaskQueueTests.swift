@@ -80,22 +80,25 @@ struct SQLiteTaskQueueTests {
         let (queue, _) = try makeQueue()
         try await queue.enqueue(job("t", maxAttempts: 2))
         _ = try await queue.claim(workerID: "w1", limit: 1, leaseTTL: .seconds(30))
-        #expect(try await queue.reclaimExpiredLeases(now: clock.now()).isEmpty)
+        #expect(try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(30)).isEmpty)
         clock.advance(by: .seconds(31))
 
-        let first = try await queue.reclaimExpiredLeases(now: clock.now())
+        let first = try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(30))
         #expect(first.map(\.action) == [.requeued])
         #expect(first.first?.lostWorker == "w1")
         #expect(first.first?.job.attempt == 2)
         #expect(first.first?.job.recovered == 1)
         #expect(try await queue.finish(taskName: "t", workerID: "w1", outcome: .succeeded(.null)) == false)  // w1 lost it
+        #expect(try await queue.entry("t")?.leaseOwner == "r")
+        #expect(try await queue.settleReclaimed(try #require(first.first), reclaimer: "r"))
 
         let retried = try await queue.claim(workerID: "w2", limit: 1, leaseTTL: .seconds(30))
         #expect(retried.map(\.attempt) == [2])
         #expect(retried.map(\.recovered) == [1])
         clock.advance(by: .seconds(31))
-        let second = try await queue.reclaimExpiredLeases(now: clock.now())
+        let second = try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(30))
         #expect(second.map(\.action) == [.failed])
+        #expect(try await queue.settleReclaimed(try #require(second.first), reclaimer: "r"))
         let entry = try #require(try await queue.entry("t"))
         #expect(entry.state == "done")
         #expect(entry.outcome == "worker lost")
@@ -113,7 +116,7 @@ struct SQLiteTaskQueueTests {
             clock.advance(by: .seconds(25))
             let renewal = try await queue.heartbeat(workerID: "w1", taskNames: ["t"], leaseTTL: .seconds(30), conflictTTL: .seconds(60))
             #expect(renewal.renewed == ["t"])
-            #expect(try await queue.reclaimExpiredLeases(now: clock.now()).isEmpty)
+            #expect(try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(30)).isEmpty)
         }
         #expect(try await queue.store.lockOwners(["book:1", "book:2"]) == ["book:1": "t"])
         #expect(try await queue.entry("t")?.leaseExpiresAt == clock.now().addingTimeInterval(30))
@@ -137,7 +140,7 @@ struct SQLiteTaskQueueTests {
         let renewal = try await queue.heartbeat(workerID: "w1", taskNames: ["running"], leaseTTL: .seconds(30), conflictTTL: .seconds(60))
         #expect(renewal.cancelRequested == ["running"])
         clock.advance(by: .seconds(31))
-        #expect(try await queue.reclaimExpiredLeases(now: clock.now()).map(\.action) == [.cancelled])
+        #expect(try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(30)).map(\.action) == [.cancelled])
         #expect(await queue.cancel("nobody") == false)
     }
 }

@@ -2,8 +2,11 @@ import Foundation
 import Logging
 
 extension AsyncManager {
-    /// Records what a durable queue did with a job whose worker was lost
-    /// (``DurableTaskQueue/reclaimExpiredLeases(now:sparing:)``), so no manual step is needed:
+    /// Records what a durable queue does with a job whose worker was lost
+    /// (``DurableTaskQueue/reclaimExpiredLeases(now:sparing:reclaimer:leaseTTL:)``), so no manual
+    /// step is needed. It returns once the record is written; only then is the job settled
+    /// (``DurableTaskQueue/settleReclaimed(_:reclaimer:)``), so a reclaimer that stops in between
+    /// leaves the job to the next one instead of a task that never ends:
     /// - requeued: a `progress` event "Recovered after worker lost (attempt n of m)" (status
     ///   pending; `extra` carries `recovered`, `lost_worker`, `attempt`, `max_attempts`); the locks
     ///   stay with the task, which runs again;
@@ -12,7 +15,10 @@ extension AsyncManager {
     /// - cancelled: the task is finished as cancelled.
     ///
     /// ```swift
-    /// for reclaimed in try await queue.reclaimExpiredLeases(now: Date()) { await manager.recordRecovery(reclaimed) }
+    /// for reclaimed in try await queue.reclaimExpiredLeases(now: Date(), reclaimer: "w1", leaseTTL: .seconds(30)) {
+    ///     await manager.recordRecovery(reclaimed)
+    ///     try await queue.settleReclaimed(reclaimed, reclaimer: "w1")
+    /// }
     /// ```
     public func recordRecovery(_ reclaimed: ReclaimedJob) async {
         let job = reclaimed.job

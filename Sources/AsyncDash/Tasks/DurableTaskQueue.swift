@@ -2,7 +2,7 @@ import Foundation
 
 /// A queue that outlives its processes: workers claim jobs with a lease, keep the lease by
 /// heartbeating, and a job whose worker stopped heartbeating is taken back
-/// (``reclaimExpiredLeases(now:sparing:)``). ``QueueWorker`` drives one.
+/// (``reclaimExpiredLeases(now:sparing:reclaimer:leaseTTL:)``). ``QueueWorker`` drives one.
 ///
 /// Every method is atomic with respect to every other caller on the same queue, in this process
 /// or another: two workers never hold the same job. A `workerID` guards every change to a running
@@ -37,12 +37,25 @@ public protocol DurableTaskQueue: TaskQueue {
     @discardableResult
     func requeue(taskName: String, workerID: String, notBefore: Date, attempt: Int) async throws -> Bool
 
-    /// Takes back every running job whose lease ended before `now` (its worker stopped
-    /// heartbeating): one with attempts left is queued again as its next attempt and counted as
-    /// recovered; one whose cancel was requested ends cancelled; the others end failed. The jobs
-    /// `sparing` names that the worker `sparing.workerID` holds are left alone: a worker never takes
-    /// back a job it is still running, however late its heartbeat.
-    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob]
+    /// Takes over every running job whose lease ended at or before `now` (its worker stopped
+    /// heartbeating) and says what becomes of it (``ReclaimedJob/action``): one with attempts
+    /// left is to be queued again as its next attempt (counted as recovered now); one whose cancel
+    /// was requested is to end cancelled; the others are to end failed ("worker lost"). The jobs
+    /// `sparing` names that the worker `sparing.workerID` holds are left alone: a worker never
+    /// takes back a job it is still running, however late its heartbeat.
+    ///
+    /// A taken-over job stays running, leased to `reclaimer` for `leaseTTL`, until the reclaimer
+    /// has recorded the recovery and calls ``settleReclaimed(_:reclaimer:)``. A reclaimer that
+    /// stops in between loses nothing: the lease ends and the next reclaim takes the job over
+    /// again, with the same action.
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?, reclaimer: String, leaseTTL: Duration) async throws -> [ReclaimedJob]
+
+    /// Does what ``reclaimExpiredLeases(now:sparing:reclaimer:leaseTTL:)`` said of a job that
+    /// `reclaimer` took over: queues it again as ``ReclaimedJob/job``'s attempt, claimable at
+    /// once, or ends it failed ("worker lost") or cancelled. Returns `false` when `reclaimer` no
+    /// longer holds it (its lease ended and another reclaimer took it over).
+    @discardableResult
+    func settleReclaimed(_ reclaimed: ReclaimedJob, reclaimer: String) async throws -> Bool
 
     /// Records that a worker is alive until `until`, running or idle: ``QueueWorker`` announces
     /// itself when it starts and on every heartbeat round, so ``workers()`` lists idle workers too.
@@ -131,13 +144,14 @@ public struct WorkerLeases: Sendable, Hashable {
 }
 
 extension DurableTaskQueue {
-    /// ``reclaimExpiredLeases(now:sparing:)`` sparing nobody (a tool, or a worker running nothing).
-    public func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedJob] {
-        try await reclaimExpiredLeases(now: now, sparing: nil)
+    /// ``reclaimExpiredLeases(now:sparing:reclaimer:leaseTTL:)`` sparing nobody (a tool, or a
+    /// worker running nothing).
+    public func reclaimExpiredLeases(now: Date, reclaimer: String, leaseTTL: Duration) async throws -> [ReclaimedJob] {
+        try await reclaimExpiredLeases(now: now, sparing: nil, reclaimer: reclaimer, leaseTTL: leaseTTL)
     }
 }
 
-/// A worker and the tasks it is running: what ``DurableTaskQueue/reclaimExpiredLeases(now:sparing:)`` leaves alone.
+/// A worker and the tasks it is running: what ``DurableTaskQueue/reclaimExpiredLeases(now:sparing:reclaimer:leaseTTL:)`` leaves alone.
 public struct LeaseHolder: Sendable, Hashable {
     public var workerID: String
     /// The tasks it runs; `nil` spares every job it holds (a claim of its own is in flight, so
@@ -171,19 +185,27 @@ public struct LeaseRenewal: Sendable, Hashable {
     }
 }
 
-/// A job ``DurableTaskQueue/reclaimExpiredLeases(now:sparing:)`` took back from a lost worker.
+/// A job ``DurableTaskQueue/reclaimExpiredLeases(now:sparing:reclaimer:leaseTTL:)`` took over
+/// from a lost worker, and what is to become of it (``DurableTaskQueue/settleReclaimed(_:reclaimer:)``).
 public struct ReclaimedJob: Sendable, Hashable {
     /// What the queue did with it.
     public enum Action: String, Sendable, Hashable {
-        /// Queued again as ``ReclaimedJob/job`` (its next attempt, ``TaskJob/recovered`` counted).
+        /// To be queued again as ``ReclaimedJob/job`` (its next attempt, ``TaskJob/recovered`` counted).
         case requeued
-        /// No attempt left: finished as failed ("worker lost").
+        /// No attempt left: to end failed ("worker lost").
         case failed
-        /// Its cancel had been requested: finished as cancelled.
+        /// Its cancel had been requested: to end cancelled.
         case cancelled
+
+        /// The rule every driver follows: cancelled when asked, queued again while `job` (the
+        /// attempt that was running) has attempts left, else failed.
+        public static func deciding(for job: TaskJob, cancelRequested: Bool) -> Action {
+            if cancelRequested { return .cancelled }
+            return job.attempt < job.maxAttempts ? .requeued : .failed
+        }
     }
 
-    /// The job as it is now: for ``Action/requeued``, the attempt that will run next.
+    /// The job as it is to be: for ``Action/requeued``, the attempt that will run next.
     public var job: TaskJob
     public var action: Action
     /// The worker that held the lease.

@@ -69,8 +69,13 @@ struct MemoryDurableTaskQueue: DurableTaskQueue, TaskQueueInspector {
         await state.requeue(taskName: taskName, workerID: workerID, notBefore: notBefore, attempt: attempt)
     }
 
-    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
-        await state.reclaimExpiredLeases(now: now, sparing: sparing)
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?, reclaimer: String, leaseTTL: Duration) async throws -> [ReclaimedJob] {
+        await state.reclaimExpiredLeases(now: now, sparing: sparing, reclaimer: reclaimer, leaseTTL: leaseTTL)
+    }
+
+    @discardableResult
+    func settleReclaimed(_ reclaimed: ReclaimedJob, reclaimer: String) async throws -> Bool {
+        await state.settleReclaimed(reclaimed, reclaimer: reclaimer)
     }
 
     func state(of taskName: String) async throws -> QueuedTaskState? {
@@ -211,35 +216,39 @@ actor MemoryQueueState {
         return true
     }
 
-    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) -> [ReclaimedJob] {
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?, reclaimer: String, leaseTTL: Duration) -> [ReclaimedJob] {
         let expired = entries.values
             .filter { $0.phase == .running && ($0.leaseExpiresAt ?? .distantFuture) <= now }
             .filter { !(sparing?.holds($0.job.taskName, owner: $0.leaseOwner) ?? false) }
             .sorted { $0.sequence < $1.sequence }
+        let takenAt = clock.now()
         return expired.map { entry in
             var entry = entry
             let lostWorker = entry.leaseOwner ?? ""
-            let action: ReclaimedJob.Action
-            if entry.cancelRequested {
-                action = .cancelled
-                entry.phase = .finished
-        entry.finishedAt = clock.now()
-            } else if entry.job.attempt < entry.job.maxAttempts {
-                action = .requeued
-                entry.job.attempt += 1
+            var job = entry.job
+            let action = ReclaimedJob.Action.deciding(for: job, cancelRequested: entry.cancelRequested)
+            if action == .requeued {
                 entry.job.recovered += 1
-                entry.phase = .queued
-                entry.notBefore = now
-                entry.startedAt = nil
-            } else {
-                action = .failed
-                entry.phase = .finished
-        entry.finishedAt = clock.now()
+                job.recovered += 1
+                job.attempt += 1
             }
-            entry.leaseOwner = nil
-            entry.leaseExpiresAt = nil
+            entry.leaseOwner = reclaimer
+            entry.leaseExpiresAt = takenAt.addingTimeInterval(leaseTTL.timeInterval)
+            entry.heartbeatAt = takenAt
             entries[entry.job.taskName] = entry
-            return ReclaimedJob(job: entry.job, action: action, lostWorker: lostWorker)
+            return ReclaimedJob(job: job, action: action, lostWorker: lostWorker)
+        }
+    }
+
+    func settleReclaimed(_ reclaimed: ReclaimedJob, reclaimer: String) -> Bool {
+        let name = reclaimed.job.taskName
+        switch reclaimed.action {
+        case .requeued:
+            return requeue(taskName: name, workerID: reclaimer, notBefore: clock.now(), attempt: reclaimed.job.attempt)
+        case .failed:
+            return finish(taskName: name, workerID: reclaimer, outcome: .failed(AsyncManager.workerLostMessage))
+        case .cancelled:
+            return finish(taskName: name, workerID: reclaimer, outcome: .cancelled)
         }
     }
 

@@ -217,20 +217,34 @@ public actor QueueWorker {
         }
     }
 
-    /// Takes back expired leases as of `now`, sparing `mine`. Leases granted after `now` cannot
-    /// have expired by it; those granted before are of jobs in `running` (whose leases this worker
+    /// Takes over expired leases as of `now`, sparing `mine`, records each recovery, then settles
+    /// the job — in that order, so that a worker killed in between leaves the job to the next
+    /// reclaim, never a task whose record does not end. Leases granted after `now` cannot have
+    /// expired by it; those granted before are of jobs in `running` (whose leases this worker
     /// still renews), or of a claim in flight when `mine` was read — then it spares every lease of
     /// this worker.
     private func reclaim(now: Date, sparing mine: LeaseHolder) async {
+        let reclaimedJobs: [ReclaimedJob]
         do {
-            for reclaimed in try await queue.reclaimExpiredLeases(now: now, sparing: mine) {
-                manager.logger.warning("reclaimed a job of a lost worker", metadata: [
-                    "task": "\(reclaimed.job.taskName)", "action": "\(reclaimed.action.rawValue)", "lost_worker": "\(reclaimed.lostWorker)",
-                ])
-                await manager.recordRecovery(reclaimed)
-            }
+            reclaimedJobs = try await queue.reclaimExpiredLeases(now: now, sparing: mine, reclaimer: workerID, leaseTTL: timing.leaseTTL)
         } catch {
             manager.logger.error("could not reclaim expired leases", metadata: ["worker": "\(workerID)", "error": "\(error)"])
+            return
+        }
+        for reclaimed in reclaimedJobs {
+            manager.logger.warning("reclaimed a job of a lost worker", metadata: [
+                "task": "\(reclaimed.job.taskName)", "action": "\(reclaimed.action.rawValue)", "lost_worker": "\(reclaimed.lostWorker)",
+            ])
+            await manager.recordRecovery(reclaimed)
+            do {
+                if try await !queue.settleReclaimed(reclaimed, reclaimer: workerID) {
+                    manager.logger.warning("a reclaimed job was taken over by another worker before this one settled it",
+                                           metadata: ["task": "\(reclaimed.job.taskName)", "worker": "\(workerID)"])
+                }
+            } catch {
+                manager.logger.error("could not settle a reclaimed job; its lease ends and it is taken back again",
+                                     metadata: ["task": "\(reclaimed.job.taskName)", "worker": "\(workerID)", "error": "\(error)"])
+            }
         }
     }
 

@@ -13,7 +13,7 @@ public struct TaskJob: Sendable, Hashable {
     public var maxAttempts: Int
     public var enqueuedAt: Date
     /// How many times a durable queue took the job back from a worker that was lost
-    /// (``DurableTaskQueue/reclaimExpiredLeases(now:sparing:)``); 0 for a job that never was.
+    /// (``DurableTaskQueue/reclaimExpiredLeases(now:sparing:reclaimer:leaseTTL:)``); 0 for a job that never was.
     public var recovered: Int
 
     public init(

@@ -59,12 +59,17 @@ struct ReportingQueue: DurableTaskQueue {
         try await base.workers()
     }
 
-    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?) async throws -> [ReclaimedJob] {
-        let reclaimed = try await base.reclaimExpiredLeases(now: now, sparing: sparing)
+    func reclaimExpiredLeases(now: Date, sparing: LeaseHolder?, reclaimer: String, leaseTTL: Duration) async throws -> [ReclaimedJob] {
+        let reclaimed = try await base.reclaimExpiredLeases(now: now, sparing: sparing, reclaimer: reclaimer, leaseTTL: leaseTTL)
         for job in reclaimed {
             LiveOutput.line("reclaimed \(job.job.taskName) from \(job.lostWorker): \(job.action.rawValue)")
         }
         return reclaimed
+    }
+
+    @discardableResult
+    func settleReclaimed(_ reclaimed: ReclaimedJob, reclaimer: String) async throws -> Bool {
+        try await base.settleReclaimed(reclaimed, reclaimer: reclaimer)
     }
 
     /// `succeeded`, `failed: MESSAGE`, `cancelled`, …

@@ -81,23 +81,58 @@ extension StoreContract {
                 try await queue.enqueue(job("cancel", maxAttempts: 3))
                 _ = try await queue.claim(workerID: "lost", limit: 3, leaseTTL: .seconds(10))
                 _ = await queue.cancel("cancel")
-                expect.equal(try await queue.reclaimExpiredLeases(now: clock.now()).count, 0, "nothing expired yet")
+                expect.equal(try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(10)).count, 0,
+                             "nothing expired yet")
                 clock.advance(by: .seconds(11))
-                let reclaimed = try await queue.reclaimExpiredLeases(now: clock.now())
+                let reclaimed = try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(10))
                 let actions = Dictionary(reclaimed.map { ($0.job.taskName, $0.action) }, uniquingKeysWith: { first, _ in first })
                 expect.equal(actions, ["retry": .requeued, "last": .failed, "cancel": .cancelled], "reclaim actions")
                 expect.that(reclaimed.allSatisfy { $0.lostWorker == "lost" }, "the lost worker is named")
+                expect.equal(try await queue.claim(workerID: "w2", limit: 5, leaseTTL: .seconds(10)).count, 0,
+                             "nothing is claimable before the reclaimer settles")
+                expect.that(!(try await queue.finish(taskName: "last", workerID: "lost", outcome: .succeeded(.null))),
+                            "the lost worker cannot finish a job taken from it")
+                for job in reclaimed { expect.that(try await queue.settleReclaimed(job, reclaimer: "r"), "settled \(job.job.taskName)") }
+                expect.equal(try await queue.state(of: "last"), .finished, "failed: finished")
+                expect.equal(try await queue.state(of: "cancel"), .finished, "cancelled: finished")
                 let again = try await queue.claim(workerID: "w2", limit: 5, leaseTTL: .seconds(10))
                 expect.equal(again.map(\.taskName), ["retry"], "claimable after reclaim")
                 expect.equal(again.first?.attempt, 2, "its next attempt")
                 expect.equal(again.first?.recovered, 1, "counted as recovered")
+            },
+            Check(role: "queue", name: "a reclaimer that stops before settling leaves the job to the next reclaimer, with the same action") { stores, clock, expect in
+                let queue = stores.queue.taskQueue(runner: NotingRunner())
+                try await queue.enqueue(job("doomed"))
+                try await queue.enqueue(job("again", maxAttempts: 3))
+                _ = try await queue.claim(workerID: "lost", limit: 2, leaseTTL: .seconds(10))
+                clock.advance(by: .seconds(11))
+                let first = try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r1", leaseTTL: .seconds(10))
+                expect.equal(first.map(\.action), [.failed, .requeued], "first reclaim")
+                clock.advance(by: .seconds(5))
+                expect.equal(try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r2", leaseTTL: .seconds(10)).count, 0,
+                             "the first reclaimer's lease holds")
+                let held = try await queue.workers().first { $0.workerID == "r1" }
+                expect.equal(held?.taskNames, ["again", "doomed"], "the reclaimer is listed as holding the jobs")
+                clock.advance(by: .seconds(6))  // r1 stopped before settling: its lease ended
+                let second = try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r2", leaseTTL: .seconds(10))
+                expect.equal(second.map(\.job.taskName), ["doomed", "again"], "taken over again")
+                expect.equal(second.map(\.action), [.failed, .requeued], "with the same actions")
+                expect.equal(second.map(\.lostWorker), ["r1", "r1"], "from the stopped reclaimer")
+                expect.equal(second.last?.job.attempt, 2, "the attempt is not counted twice")
+                for job in first { expect.that(!(try await queue.settleReclaimed(job, reclaimer: "r1")), "r1 can no longer settle \(job.job.taskName)") }
+                for job in second { expect.that(try await queue.settleReclaimed(job, reclaimer: "r2"), "r2 settles \(job.job.taskName)") }
+                expect.equal(try await queue.state(of: "doomed"), .finished, "ended")
+                let rerun = try await queue.claim(workerID: "w", limit: 2, leaseTTL: .seconds(10))
+                expect.equal(rerun.map(\.taskName), ["again"], "queued again once")
+                expect.equal(rerun.first?.attempt, 2, "as its next attempt")
             },
             Check(role: "queue", name: "a worker's own running jobs are spared from reclaiming, however late its heartbeat") { stores, clock, expect in
                 let queue = stores.queue.taskQueue(runner: NotingRunner())
                 for name in ["mine", "stale"] { try await queue.enqueue(job(name)) }
                 _ = try await queue.claim(workerID: "w1", limit: 2, leaseTTL: .seconds(1))
                 clock.advance(by: .seconds(5))
-                let reclaimed = try await queue.reclaimExpiredLeases(now: clock.now(), sparing: LeaseHolder(workerID: "w1", taskNames: ["mine"]))
+                let reclaimed = try await queue.reclaimExpiredLeases(
+                    now: clock.now(), sparing: LeaseHolder(workerID: "w1", taskNames: ["mine"]), reclaimer: "r", leaseTTL: .seconds(10))
                 expect.equal(reclaimed.map(\.job.taskName), ["stale"], "only the job w1 no longer runs is taken back")
                 let renewal = try await queue.heartbeat(workerID: "w1", taskNames: ["mine"], leaseTTL: .seconds(10), conflictTTL: .seconds(60))
                 expect.equal(renewal.renewed, ["mine"], "the late heartbeat still renews the spared lease")
