@@ -12,6 +12,7 @@ enum PostgresValue: Sendable {
     case texts([String])
     case doubles([Double])
     case ints([Int])
+    case bools([Bool])
 
     static func bindings(_ values: [PostgresValue]) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)
@@ -25,6 +26,7 @@ enum PostgresValue: Sendable {
             case .texts(let texts): bindings.append(texts)
             case .doubles(let doubles): bindings.append(doubles)
             case .ints(let ints): bindings.append(ints)
+            case .bools(let bools): bindings.append(bools)
             }
         }
         return bindings

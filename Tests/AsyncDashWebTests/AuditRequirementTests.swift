@@ -13,6 +13,8 @@ private struct FailingAuditLog: AuditLog {
     func append(_ entry: AuditEntry) async throws { throw Full() }
     func entries(forTask taskName: String, limit: Int) async throws -> [AuditEntry] { [] }
     func prune(_ limit: RetentionLimit) async throws -> Int { 0 }
+    func exportEntries(after position: Int64, limit: Int) async throws -> TransferPage<AuditEntry> { TransferPage(items: [], next: nil) }
+    func importEntries(_ entries: [AuditEntry]) async throws -> Int { throw Full() }
 }
 
 /// README: "An action whose audit entry cannot be written answers 500 and says so." (Every store

@@ -44,6 +44,14 @@ public protocol AuditLog: Sendable {
     /// Deletes entries from before `limit.before` and beyond the newest `limit.keepNewest`
     /// (retention); returns how many.
     func prune(_ limit: RetentionLimit) async throws -> Int
+
+    /// Every entry, oldest first, in batches of at most `limit` from position `after` (0: from
+    /// the start): what ``StoreCopy`` reads when an installation moves.
+    func exportEntries(after position: Int64, limit: Int) async throws -> TransferPage<AuditEntry>
+
+    /// Appends `entries` in order, skipping each one the log already has (equal in every field),
+    /// so a copy run twice adds nothing; returns how many were added.
+    func importEntries(_ entries: [AuditEntry]) async throws -> Int
 }
 
 extension MemoryCoordinationStore: AuditLog {
@@ -57,5 +65,21 @@ extension MemoryCoordinationStore: AuditLog {
 
     public func prune(_ limit: RetentionLimit) async throws -> Int {
         Self.prune(&auditEntries, limit, at: \.at)
+    }
+
+    public func exportEntries(after position: Int64, limit: Int) async throws -> TransferPage<AuditEntry> {
+        let start = Int(clamping: max(0, position))
+        let items = start < auditEntries.count ? Array(auditEntries[start...].prefix(max(0, limit))) : []
+        return TransferPage(items: items, limit: limit, lastPosition: Int64(start + items.count))
+    }
+
+    public func importEntries(_ entries: [AuditEntry]) async throws -> Int {
+        var known = Set(auditEntries)
+        var added = 0
+        for entry in entries where known.insert(entry).inserted {
+            auditEntries.append(entry)
+            added += 1
+        }
+        return added
     }
 }

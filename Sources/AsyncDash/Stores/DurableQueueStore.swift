@@ -24,4 +24,13 @@ public protocol DurableQueueStore: Sendable {
     /// `limit.before`, and all but the newest `limit.keepNewest` of them (retention); returns how
     /// many. Queued and running jobs are never deleted.
     func pruneFinishedJobs(_ limit: RetentionLimit) async throws -> Int
+
+    /// The unfinished jobs (queued or running), in enqueue order, from position `after` (0: from
+    /// the start), at most `limit`: what ``StoreCopy`` reads when an installation moves.
+    func exportJobs(after position: Int64, limit: Int) async throws -> TransferPage<TransferredJob>
+
+    /// Adds `jobs` as queued, claimable from their ``TransferredJob/notBefore``, keeping attempt,
+    /// attempts allowed, enqueue time and recovered count, in the given order. A job whose task
+    /// name the queue already has (in any state) is skipped; returns how many were added.
+    func importJobs(_ jobs: [TransferredJob]) async throws -> Int
 }

@@ -90,6 +90,29 @@ public actor MemoryOutboxStore: OutboxStore {
         return true
     }
 
+    public func exportUndelivered(after id: Int64, limit: Int) async throws -> TransferPage<OutboxEntry> {
+        let items = Array(rows.values.filter { $0.id > id && $0.state != .delivered }.sorted { $0.id < $1.id }.prefix(max(0, limit)))
+        return TransferPage(items: items, limit: limit, lastPosition: items.last?.id)
+    }
+
+    public func importUndelivered(_ entries: [OutboxEntry]) async throws -> Int {
+        var added = 0
+        for entry in entries where entry.state != .delivered {
+            if let eventID = entry.message.eventID {
+                guard appended.insert(EventKey(consumer: entry.message.consumer, eventID: eventID)).inserted else { continue }
+            } else if rows.values.contains(where: { $0.message == entry.message }) {
+                continue
+            }
+            nextID += 1
+            var copy = entry
+            copy.id = nextID
+            copy.deliveredAt = nil
+            rows[nextID] = copy
+            added += 1
+        }
+        return added
+    }
+
     @discardableResult
     public func pruneDelivered(before date: Date) async throws -> Int {
         let old = rows.values.filter { $0.state == .delivered && ($0.deliveredAt ?? .distantFuture) < date }.map(\.id)

@@ -103,4 +103,15 @@ public protocol OutboxStore: Sendable {
     /// Removes delivered entries delivered before `date`; returns how many.
     @discardableResult
     func pruneDelivered(before date: Date) async throws -> Int
+
+    /// The undelivered entries (pending and dead) with an id above `after`, in id order, at most
+    /// `limit`: what ``StoreCopy`` reads when an installation moves (positions are entry ids).
+    func exportUndelivered(after id: Int64, limit: Int) async throws -> TransferPage<OutboxEntry>
+
+    /// Adds undelivered entries as they stand (state, attempts, last error, next attempt time),
+    /// with ids of this outbox in the given order and no lease. An entry whose consumer and
+    /// ``OutboxMessage/eventID`` the outbox already has is skipped — or, for an entry without an
+    /// event id (appended before ids existed), whose consumer, event and creation time it
+    /// already has — so a copy run twice adds nothing; returns how many were added.
+    func importUndelivered(_ entries: [OutboxEntry]) async throws -> Int
 }

@@ -60,4 +60,10 @@ public protocol RecordStore: Sendable {
     /// How many records have each value of `column` (values no record has are absent). A default
     /// implementation reads every record; override it with a maintained count.
     func counts(_ model: RecordModel, groupedBy column: String) async throws -> [RecordValue: Int]
+
+    /// Writes `records` as they are (every column, the key included), each replacing the record
+    /// with its key: what ``StoreCopy`` writes when an installation moves. A default
+    /// implementation (one ``upsert(_:key:_:)`` per record) is provided; override it to write a
+    /// batch in one transaction.
+    func importRecords(_ model: RecordModel, _ records: [Record]) async throws
 }

@@ -54,6 +54,8 @@ struct OutboxFirstRecordStore: RecordStore {
 
     func delete(_ model: RecordModel, key: String) async throws -> Bool { try await records.delete(model, key: key) }
 
+    func importRecords(_ model: RecordModel, _ imported: [Record]) async throws { try await records.importRecords(model, imported) }
+
     func prepareListing(_ model: RecordModel, _ listing: RecordListing) async throws {
         try await records.prepareListing(model, listing)
     }

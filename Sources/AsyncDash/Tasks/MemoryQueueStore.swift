@@ -31,6 +31,14 @@ public struct MemoryQueueStore: DurableQueueStore {
     public func pruneFinishedJobs(_ limit: RetentionLimit) async throws -> Int {
         await state.pruneFinished(limit)
     }
+
+    public func exportJobs(after position: Int64, limit: Int) async throws -> TransferPage<TransferredJob> {
+        await state.exportJobs(after: position, limit: limit)
+    }
+
+    public func importJobs(_ jobs: [TransferredJob]) async throws -> Int {
+        await state.importJobs(jobs)
+    }
 }
 
 /// A ``MemoryQueueStore``'s queue bound to the runner that finishes jobs cancelled before they ran.
@@ -124,6 +132,30 @@ actor MemoryQueueState {
         let kept = Set(finished.map(\.job.taskName))
         entries = entries.filter { $0.value.phase != .finished || kept.contains($0.key) }
         return before - finished.count
+    }
+
+    /// Unfinished jobs in enqueue order after sequence `position` (``DurableQueueStore/exportJobs(after:limit:)``).
+    func exportJobs(after position: Int64, limit: Int) -> TransferPage<TransferredJob> {
+        let unfinished = entries.values
+            .filter { $0.phase != .finished && Int64($0.sequence) > position }
+            .sorted { $0.sequence < $1.sequence }
+            .prefix(max(0, limit))
+        let items = unfinished.map { entry in
+            TransferredJob(job: entry.job, notBefore: entry.notBefore, leaseOwner: entry.phase == .running ? entry.leaseOwner : nil,
+                           leaseExpiresAt: entry.phase == .running ? entry.leaseExpiresAt : nil, cancelRequested: entry.cancelRequested)
+        }
+        return TransferPage(items: items, limit: limit, lastPosition: unfinished.last.map { Int64($0.sequence) })
+    }
+
+    /// Adds jobs as queued, skipping task names already known (``DurableQueueStore/importJobs(_:)``).
+    func importJobs(_ jobs: [TransferredJob]) -> Int {
+        var added = 0
+        for transferred in jobs where entries[transferred.job.taskName] == nil {
+            nextSequence += 1
+            entries[transferred.job.taskName] = Entry(job: transferred.job, phase: .queued, notBefore: transferred.notBefore, sequence: nextSequence)
+            added += 1
+        }
+        return added
     }
 
     private let clock: any AsyncDashClock

@@ -71,6 +71,7 @@ public struct StoreContract: Sendable {
 
     static var checks: [Check] {
         recordChecks + coordinationChecks + queueChecks + auditChecks + outboxChecks + changeChecks + integrityChecks + retentionChecks
+            + transferChecks
     }
 }
 
