@@ -47,11 +47,12 @@ public struct CLIRuntime: Sendable {
         StoreURL.redacted(storeURL(override: override))
     }
 
-    /// Opens the stores of `STORE`, or of `url` when given.
+    /// Opens the stores of `STORE`, or of `url` when given (from the command-line option `option`,
+    /// which errors name).
     ///
     /// - Throws: ``CLIError`` (usage) for a URL no registered store serves; the store's error
     ///   when it cannot be opened.
-    public func openStores(url override: String? = nil) throws -> StoreSet {
+    public func openStores(url override: String? = nil, option: String = "--store") throws -> StoreSet {
         guard let override else { return try resolved.makeStores() }
         let factory: Registry.StoreFactory
         do {
@@ -59,9 +60,9 @@ public struct CLIRuntime: Sendable {
         } catch {
             let schemes = resolved.registry.names(of: .storeScheme)
             let available = schemes.map { "\($0)://…" }.joined(separator: ", ")
-            throw CLIError.usage("--store '\(override)': no store for scheme '\(error.name)'; available: \(available)")
+            throw CLIError.usage("\(option) '\(StoreURL.redacted(override))': no store for scheme '\(error.name)'; available: \(available)")
         }
-        do { try resolved.registry.validateStoreURL(override) } catch { throw CLIError.usage("--store: \(error)") }
+        do { try resolved.registry.validateStoreURL(override) } catch { throw CLIError.usage("\(option): \(error)") }
         return try factory(override, SystemClock())
     }
 

@@ -143,6 +143,16 @@ public struct StoreCopy: Sendable {
         }
     }
 
+    /// `items` cut into runs of consecutive items with the same `key`, in order.
+    static func runs<Item>(of items: [Item], by key: (Item) -> Bool) -> [(key: Bool, items: [Item])] {
+        var runs: [(key: Bool, items: [Item])] = []
+        for item in items {
+            let value = key(item)
+            if runs.last?.key == value { runs[runs.count - 1].items.append(item) } else { runs.append((value, [item])) }
+        }
+        return runs
+    }
+
     private struct LockGroup: Hashable {
         var owner: String
         var expiresAt: Date
@@ -152,11 +162,12 @@ public struct StoreCopy: Sendable {
         var position: Int64 = 0
         while true {
             let page = try await source.outbox.exportUndelivered(after: position, limit: batchSize)
-            let added = try await target.outbox.importUndelivered(page.items)
-            let dead = page.items.filter { $0.state == .dead }.count
-            report.outbox.dead += dead
-            report.outbox.pending += page.items.count - dead
-            report.skipped.outboxEntries += page.items.count - added
+            // Runs of pending and of dead entries, in order, so the report counts what was added of each.
+            for run in Self.runs(of: page.items, by: { $0.state == .dead }) {
+                let added = try await target.outbox.importUndelivered(run.items)
+                if run.key { report.outbox.dead += added } else { report.outbox.pending += added }
+                report.skipped.outboxEntries += run.items.count - added
+            }
             progress(report)
             guard let next = page.next else { break }
             position = next
@@ -167,17 +178,18 @@ public struct StoreCopy: Sendable {
         var position: Int64 = 0
         while true {
             let page = try await source.queue.exportJobs(after: position, limit: batchSize)
-            let handedBack = page.items.filter(\.isRunning).count
-            let queued = page.items.map { item in
-                var job = item
-                job.leaseOwner = nil
-                job.leaseExpiresAt = nil
-                return job
+            // Runs of waiting and of handed-back jobs, in order, so the report counts what was added of each.
+            for run in Self.runs(of: page.items, by: \.isRunning) {
+                let jobs = run.items.map { item in
+                    var job = item
+                    job.leaseOwner = nil
+                    job.leaseExpiresAt = nil
+                    return job
+                }
+                let added = try await target.queue.importJobs(jobs)
+                if run.key { report.jobs.handedBack += added } else { report.jobs.queued += added }
+                report.skipped.jobs += run.items.count - added
             }
-            let added = try await target.queue.importJobs(queued)
-            report.jobs.queued += page.items.count - handedBack
-            report.jobs.handedBack += handedBack
-            report.skipped.jobs += page.items.count - added
             progress(report)
             guard let next = page.next else { break }
             position = next
@@ -188,16 +200,20 @@ public struct StoreCopy: Sendable {
 /// What ``StoreCopy/run(progress:)`` copied.
 public struct StoreCopyReport: Sendable, Hashable {
     public struct Jobs: Sendable, Hashable {
-        /// Jobs that were waiting in the queue.
+        /// Jobs that were waiting in the queue (added to the target; see ``Skipped`` for the rest).
         public var queued = 0
         /// Jobs that were running under an ended lease: queued again at the same attempt.
         public var handedBack = 0
+
+        public init() {}
     }
 
     public struct Outbox: Sendable, Hashable {
         public var pending = 0
         /// Given up on: copied as dead, for an operator to retry or discard.
         public var dead = 0
+
+        public init() {}
     }
 
     /// What the target already had (``StoreCopy/intoNonEmpty``, or a second run).
@@ -206,6 +222,8 @@ public struct StoreCopyReport: Sendable, Hashable {
         public var auditEntries = 0
         public var outboxEntries = 0
         public var deadLetters = 0
+
+        public init() {}
     }
 
     /// Model name → records written.
