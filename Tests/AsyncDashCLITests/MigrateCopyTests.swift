@@ -101,3 +101,39 @@ struct MigrateCopyTests {
         #expect(await live.terminate() == 0, "\(live.description)")
     }
 }
+
+/// README "Scaling out": the migrate block, as printed (the program name aside), moves the
+/// SQLite default to database `asyncdash` on the local test server (made afresh with `psql`).
+@Suite("README: the migrate block")
+struct MigrateReadmeBlockTests {
+    static var localServer: Bool {
+        ProcessInfo.processInfo.environment["ASYNCDASH_TEST_POSTGRES_URL"] == nil
+    }
+
+    @Test(.enabled("skipped: no PostgreSQL on 127.0.0.1:5432 (start one with .ci/postgres start)") { await CLIPostgres.probe.value && localServer })
+    func theBlockMovesTheDefaultStoreToPostgreSQL() async throws {
+        let readme = try String(contentsOf: CLIHarness.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let block = try #require(
+            readme.components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+                .first { $0.hasPrefix("asyncdash migrate --from") })
+        let words = block.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+        #expect(words.first == "asyncdash")
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        psql.arguments = ["psql", "-h", "127.0.0.1", "-U", "asyncdash", "-d", "asyncdash_test", "-q", "-v", "ON_ERROR_STOP=1",
+                          "-c", "DROP DATABASE IF EXISTS asyncdash WITH (FORCE)", "-c", "CREATE DATABASE asyncdash"]
+        try psql.run()
+        psql.waitUntilExit()
+        #expect(psql.terminationStatus == 0, "psql could not make database asyncdash afresh")
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let launch = try await cli.run(["launch", "sample.tasks.update_items", "--name", "readme", "--count", "3"])
+            #expect(launch.exitCode == 0, "\(launch)")
+            let move = try await cli.run(Array(words.dropFirst()), timeout: .seconds(120))
+            #expect(move.exitCode == 0, "\(move)")
+            #expect(move.stdout.contains("jobs: 3 queued"), "\(move)")
+            let moved = try await cli.records(["ASYNCDASH_STORE": "postgres://asyncdash@127.0.0.1:5432/asyncdash"])
+            #expect(moved.keys.sorted() == ["readme-0", "readme-1", "readme-2"], "\(moved)")
+        }
+    }
+}
