@@ -164,7 +164,7 @@ public final class PostgresStore: Sendable {
         // A connection of its own first: a URL or a server that cannot work is one clear error,
         // where the pool would keep retrying in the background.
         try await checkConnection()
-        try await transaction("creating the store's tables") { connection in
+        try await transaction("creating the store's tables", ensuringReady: false) { connection in
             try await PostgresSchema.migrate(connection, names: self.names, logger: self.logger)
         }
     }
@@ -172,12 +172,12 @@ public final class PostgresStore: Sendable {
     /// Runs `body` in one transaction on a pooled connection (after ``ensureReady()``); a
     /// serialization failure or deadlock is retried a few times, a lost connection until
     /// ``PostgresStoreOptions/retryLimit`` (see ``retryingConnectionLoss(_:_:)``). Errors come out
-    /// translated.
+    /// translated. `ensuringReady: false` is for the migrations that make the store ready.
     func transaction<T: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ operation: String, ensuringReady: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await retryingConnectionLoss(operation) {
-            if !operation.hasPrefix("creating the store") { try await self.ensureReady() }
+            if ensuringReady { try await self.ensureReady() }
             var attempt = 0
             while true {
                 do {

@@ -77,7 +77,7 @@ public struct PostgresStoreOptions: Sendable, Hashable {
         }
         if let userPart, userPart.contains(":") {
             throw PostgresStoreError(
-                .invalidURL, value: Self.redacted(url),
+                .invalidURL, value: StoreURL.redacted(url),
                 reason: "a password is written in the URL; set PGPASSWORD, or name a variable that holds it with ?password_env=NAME")
         }
         func decode(_ text: Substring, _ what: String) throws -> String {
@@ -150,7 +150,7 @@ public struct PostgresStoreOptions: Sendable, Hashable {
                 passwordVariable = value
             case "password":
                 throw PostgresStoreError(
-                    .invalidURL, value: Self.redacted(url),
+                    .invalidURL, value: StoreURL.redacted(url),
                     reason: "a password is written in the URL; set PGPASSWORD, or name a variable that holds it with ?password_env=NAME")
             case "schema":
                 guard !value.isEmpty, value.utf8.count <= 48,
@@ -180,8 +180,4 @@ public struct PostgresStoreOptions: Sendable, Hashable {
         return environment["PGPASSWORD"]
     }
 
-    /// `url` with any password replaced by `***`.
-    static func redacted(_ url: String) -> String {
-        StoreURL.redacted(url)
-    }
 }

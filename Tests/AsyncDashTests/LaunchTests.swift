@@ -44,8 +44,11 @@ struct LaunchTests {
         #expect(try await manager.getProgress("t1") == nil)
     }
 
+    /// The launch creates the task before it enqueues the job (a worker in another process may
+    /// run it at once), so a refused enqueue ends the created task failed, with the reason, and
+    /// releases everything it took.
     @Test(arguments: Backend.allCases)
-    func aFailedEnqueueRollsBackLocksProgressAndRecordsNothing(_ backend: Backend) async throws {
+    func aFailedEnqueueEndsTheTaskFailedAndReleasesLocksProgressAndActiveEntry(_ backend: Backend) async throws {
         let (manager, recorder) = try await makeLaunchManager(backend)
         let queue = InProcessTaskQueue(runner: manager, concurrency: 2)
         await queue.close()
@@ -55,11 +58,14 @@ struct LaunchTests {
         } throws: { error in
             (error as? TaskQueueError)?.code == .closed
         }
-        #expect(try await manager.record(for: "t1") == nil)
+        let record = try await manager.requireRecord("t1")
+        #expect(record["status"] == .text("failed"))
+        #expect(record["message"].text?.hasPrefix("could not queue the task: ") == true, "\(record)")
         #expect(try await manager.checkConflict(books).isEmpty)
         #expect(try await manager.getProgress("t1") == nil)
         #expect(try await manager.activeTasks().isEmpty)
-        #expect(recorder.events.isEmpty)
+        await manager.flushObservers()
+        #expect(recorder.kinds(of: "t1") == [.create, .fail, .cleanup])
     }
 
     @Test(arguments: Backend.allCases)

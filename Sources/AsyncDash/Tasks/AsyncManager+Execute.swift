@@ -12,9 +12,15 @@ extension AsyncManager {
         case cancelled
     }
 
-    /// Steps 2–6 of DESIGN §2 for `name` (already validated): locks all-or-nothing, the progress
-    /// entry, `enqueue` (rolled back with locks and progress when it throws), the active set, `create`.
-    /// The task's job is held back (``LaunchGate``) until `create` has been emitted.
+    /// The launch of `name` (already validated), DESIGN §2 as amended for workers in other
+    /// processes: locks all-or-nothing, the progress entry, the active set, `create`, and only
+    /// then `enqueue` — a worker in another process may claim the job at once, and must find the
+    /// task active and its record created (so the active entry is never added after the task has
+    /// left it, and observers see `create` first). When `enqueue` throws, the launch is rolled
+    /// back: the task ends `failed` ("could not queue the task: …", then `cleanup`), leaving the
+    /// active set, its locks and progress entry released — except for a duplicate job (the task
+    /// already queued under that name keeps what it holds). In this process the job is also held
+    /// back (``LaunchGate``) until the launch returns.
     func beginTask(
         _ name: String,
         function: TaskFunction,
@@ -27,26 +33,25 @@ extension AsyncManager {
         try await reserveConflictLocks(for: name, objects: objects)
         await launchGate.close(name)
         do {
-            try await stores.coordination.setProgress(.text("Task queued"), for: name, ttl: settings.progressTTL)
-            try await enqueue()
+            try await createAndEnqueue(name, function: function, args: args, locking: objects, user: user, affected: affected, enqueue: enqueue)
         } catch {
             await launchGate.open(name)
-            // A duplicate's locks and progress entry are those of the task already queued: keep them.
-            if let queueError = error as? TaskQueueError, queueError.code == .duplicate { throw error }
-            do {
-                _ = try await releaseConflictLocks(for: name)
-                _ = try await stores.coordination.deleteProgress(for: name)
-            } catch let rollbackError {
-                logger.error("could not roll back a failed launch; its locks and progress expire by TTL",
-                             metadata: ["task": "\(name)", "error": "\(rollbackError)"])
-            }
             throw error
         }
+        await launchGate.open(name)
+    }
+
+    /// ``beginTask(_:function:args:locking:user:affected:enqueue:)`` once the locks are held.
+    private func createAndEnqueue(
+        _ name: String, function: TaskFunction, args: JSONValue, locking objects: [ObjectRef], user: JSONValue?, affected: JSONValue?,
+        enqueue: () async throws -> Void
+    ) async throws {
         do {
+            try await stores.coordination.setProgress(.text("Task queued"), for: name, ttl: settings.progressTTL)
             try await registerActiveTask(name)
         } catch {
-            // The job is queued and will finish (and leave the active set) on its own.
-            logger.error("could not register a queued task as active", metadata: ["task": "\(name)", "error": "\(error)"])
+            await rollBackLaunch(name)
+            throw error
         }
         let affectedValue = affected ?? (objects.isEmpty ? nil : .array(objects.map { .string($0.lockKey) }))
         var positional: JSONValue?
@@ -58,7 +63,29 @@ extension AsyncManager {
             extra: ["function": .string(function.name), "max_attempts": .int(function.retry.maxAttempts),
                     "locks": .array(objects.map { .string($0.lockKey) })]
         ))
-        await launchGate.open(name)
+        do {
+            try await enqueue()
+        } catch {
+            // A duplicate's locks, progress entry and active entry are those of the task already queued: keep them.
+            if let queueError = error as? TaskQueueError, queueError.code == .duplicate { throw error }
+            await rollBackLaunch(name)
+            await emit(LifecycleEvent(.fail, task: name, status: .failed, message: "could not queue the task: \(error)",
+                                      result: ["error": .string("\(error)")], timestamp: context.clock.now()))
+            await emit(LifecycleEvent(.cleanup, task: name, message: "", timestamp: context.clock.now()))
+            throw error
+        }
+    }
+
+    /// Releases what a launch took before it failed: its locks, progress entry and active entry.
+    private func rollBackLaunch(_ name: String) async {
+        do {
+            _ = try await releaseConflictLocks(for: name)
+            _ = try await stores.coordination.deleteProgress(for: name)
+            _ = try await unregisterActiveTask(name)
+        } catch {
+            logger.error("could not roll back a failed launch; its locks and progress expire by TTL, clean-up removes its active entry",
+                         metadata: ["task": "\(name)", "error": "\(error)"])
+        }
     }
 
     /// The context a task function of `name` runs with: progress through ``updateProgress(_:_:)``,
