@@ -89,6 +89,71 @@ struct PostgresCLITests {
         }
     }
 
+    /// Issue 11, item 4: `STORE_ROLES: {records: postgres://…}` with the rest on a SQLite file,
+    /// through real processes: the launch queues on the file, a worker process runs the tasks,
+    /// and the records are in PostgreSQL (read back by `list` and by `psql`), none in the file.
+    @Test func recordsOnPostgreSQLWithTheQueueOnASQLiteFile() async throws {
+        try await withHarness { cli in
+            let schema = "roles_" + UUID().uuidString.prefix(8).lowercased()
+            let file = cli.sqliteURL("rest.sqlite")
+            try cli.writeConfig("""
+                STORE: \(file)
+                STORE_ROLES:
+                  records: "\(CLIPostgres.url)&schema=\(schema)"
+                QUEUE: durable
+                ASYNC_MANAGER_DEFAULT:
+                  manager_class: sample.async_manager.SampleAsyncManager
+                  config:
+                    record_model_path: sample.AsyncTaskRecord
+                """)
+            let check = try await cli.run(["check-config"])
+            #expect(check.exitCode == 0 && check.stdout.contains("records"), "\(check)")
+            let launch = try await cli.run(["launch", "sample.tasks.update_items", "--name", "split", "--lock", "book:7"])
+            #expect(launch.exitCode == 0, "\(launch)")
+            let conflict = try await cli.run(["launch", "sample.tasks.update_items", "--name", "second", "--lock", "book:7"])
+            #expect(conflict.exitCode == 3, "book:7 is held (coordination on the file): \(conflict)")
+            let more = try await cli.run(["launch", "sample.tasks.update_items", "--name", "free", "--count", "3"])
+            #expect(more.exitCode == 0, "\(more)")
+            let names = ["split"] + more.stdout.split(separator: "\n").map(String.init)
+            let worker = try cli.start(["worker", "--concurrency", "2"], deadline: .seconds(90))
+            for name in names { #expect(await worker.waitForOutput("finished \(name) succeeded"), "\(worker.description)") }
+            #expect(await worker.terminate() == 0, "\(worker.description)")
+
+            let records = try await cli.records([:])
+            #expect(names.allSatisfy { records[$0]?["status"]?.stringValue == "success" }, "\(records)")
+            let inPostgres = try Self.psql("SELECT string_agg(task_name || '=' || status, ',' ORDER BY task_name) FROM \(schema).async_task_records")
+            #expect(inPostgres == names.sorted().map { "\($0)=success" }.joined(separator: ","), "records in PostgreSQL: \(inPostgres)")
+            let tables = try Self.sqlite3(file, "SELECT count(*) FROM sqlite_master WHERE name = 'async_task_records'")
+            #expect(tables == "0", "no record table in the SQLite file")
+            let jobs = try Self.sqlite3(file, "SELECT count(*) FROM asyncdash_jobs WHERE state = 'done'")
+            #expect(jobs == "4", "the jobs were queued and finished in the SQLite file")
+            let locks = try await cli.run(["locks", "list"])
+            #expect(locks.stdout.contains("no locks held"), "\(locks)")
+        }
+    }
+
+    /// One value from `psql` on the test server.
+    static func psql(_ sql: String) throws -> String {
+        try runTool(["psql", "-h", "127.0.0.1", "-U", "asyncdash", "-d", "asyncdash_test", "-At", "-c", sql])
+    }
+
+    /// One value from the `sqlite3` command on the file of `url`.
+    static func sqlite3(_ url: String, _ sql: String) throws -> String {
+        try runTool(["sqlite3", String(url.dropFirst("sqlite://".count)), sql])
+    }
+
+    static func runTool(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Issue 11: OS processes contending for overlapping locks. In each trial four `locks
     /// reserve` processes start together, each asking for one shared object and one of its own:
     /// exactly one wins (exit 0), the others are refused (exit 3) and hold nothing — not even
