@@ -13,25 +13,26 @@ extension PostgresStore: CoordinationStore {
         guard !unique.isEmpty else { return .reserved }
         let ttlSeconds = ttl.timeInterval
         for _ in 0..<5 {
-            do {
-                try await reserve(unique, owner: owner, ttlSeconds: ttlSeconds)
-                return .reserved
-            } catch let rollback as PostgresStoreRollback where !rollback.conflicts.isEmpty {
-                return .conflict(rollback.conflicts)
-            } catch is PostgresStoreRollback {
-                continue  // the holders left between the two statements: try again
+            switch try await reserve(unique, owner: owner, ttlSeconds: ttlSeconds) {
+            case nil: return .reserved
+            case let conflicts? where !conflicts.isEmpty: return .conflict(conflicts)
+            case _?: continue  // the holders left between the two statements: try again
             }
         }
-        try await reserve(unique, owner: owner, ttlSeconds: ttlSeconds)
-        return .reserved
+        guard let conflicts = try await reserve(unique, owner: owner, ttlSeconds: ttlSeconds), !conflicts.isEmpty else { return .reserved }
+        return .conflict(conflicts)
     }
 
-    private func reserve(_ unique: [String], owner: String, ttlSeconds: Double) async throws {
+    /// One attempt, in a group-committed batch under a savepoint: `nil` when every key was taken,
+    /// else the holders of the others (the attempt's changes undone to the savepoint).
+    private func reserve(_ unique: [String], owner: String, ttlSeconds: Double) async throws -> [String: String]? {
         let names = names
         let clock = clock
-        try await transaction("reserving locks for '\(owner)'") { connection in
+        let logger = logger
+        return try await batched("reserving locks for '\(owner)'") { connection in
             let now = clock.now().timeIntervalSince1970
             try await self.purgeExpiredIfDue(connection, now: now)
+            try await connection.run("SAVEPOINT reserve", logger: logger)
             let taken = try await connection.run(
                 """
                 INSERT INTO \(names.locks) AS l (key, owner, expires_at, acquired_at)
@@ -41,15 +42,20 @@ extension PostgresStore: CoordinationStore {
                     owner = excluded.owner, expires_at = excluded.expires_at
                 WHERE l.owner = excluded.owner OR l.expires_at <= $3
                 RETURNING key
-                """, [.text(owner), .double(now + ttlSeconds), .double(now), .texts(unique)], logger: self.logger)
-            guard taken.count < unique.count else { return }
+                """, [.text(owner), .double(now + ttlSeconds), .double(now), .texts(unique)], logger: logger)
+            guard taken.count < unique.count else {
+                try await connection.run("RELEASE SAVEPOINT reserve", logger: logger)
+                return nil
+            }
             // The keys not taken are held by others (their rows are locked by the statement above).
             let held = try await connection.run(
                 "SELECT key, owner FROM \(names.locks) WHERE key = ANY($1::text[]) AND expires_at > $2 AND owner <> $3",
-                [.texts(unique), .double(now), .text(owner)], logger: self.logger)
+                [.texts(unique), .double(now), .text(owner)], logger: logger)
+            try await connection.run("ROLLBACK TO SAVEPOINT reserve", logger: logger)
+            try await connection.run("RELEASE SAVEPOINT reserve", logger: logger)
             var conflicts: [String: String] = [:]
             for row in held { conflicts[try row.required(0, as: String.self)] = try row.required(1, as: String.self) }
-            throw PostgresStoreRollback(conflicts: conflicts)
+            return conflicts
         }
     }
 
@@ -66,7 +72,7 @@ extension PostgresStore: CoordinationStore {
     /// Releases the locks `owner` still holds (its tracking set is the owner index of the lock table).
     @discardableResult
     public func releaseLocks(owner: String) async throws -> [String] {
-        try await run("releasing the locks of '\(owner)'", "DELETE FROM \(names.locks) WHERE owner = $1 RETURNING key", [.text(owner)])
+        try await write("releasing the locks of '\(owner)'", "DELETE FROM \(names.locks) WHERE owner = $1 RETURNING key", [.text(owner)])
             .map { try $0.required(0, as: String.self) }.sorted()
     }
 
@@ -82,7 +88,7 @@ extension PostgresStore: CoordinationStore {
     }
 
     public func setProgress(_ progress: ProgressPayload, for task: String, ttl: Duration) async throws {
-        try await run(
+        try await write(
             "writing the progress of '\(task)'",
             """
             INSERT INTO \(names.progress) (task, payload, expires_at) VALUES ($1, $2, $3)
@@ -99,20 +105,20 @@ extension PostgresStore: CoordinationStore {
 
     @discardableResult
     public func deleteProgress(for task: String) async throws -> Bool {
-        let rows = try await run(
+        let rows = try await write(
             "deleting the progress of '\(task)'", "DELETE FROM \(names.progress) WHERE task = $1 RETURNING expires_at", [.text(task)])
         guard let expiresAt = try rows.first?.required(0, as: Double.self) else { return false }
         return expiresAt > clock.now().timeIntervalSince1970
     }
 
     public func addActiveTask(_ task: String) async throws {
-        try await run(
+        try await write(
             "adding '\(task)' to the active set", "INSERT INTO \(names.activeTasks) (task) VALUES ($1) ON CONFLICT (task) DO NOTHING", [.text(task)])
     }
 
     @discardableResult
     public func removeActiveTask(_ task: String) async throws -> Bool {
-        try await !run(
+        try await !write(
             "removing '\(task)' from the active set", "DELETE FROM \(names.activeTasks) WHERE task = $1 RETURNING 1", [.text(task)]
         ).isEmpty
     }
@@ -126,7 +132,7 @@ extension PostgresStore: CoordinationStore {
     }
 
     public func deadLetter(_ letter: DeadLetter) async throws {
-        try await run(
+        try await write(
             "keeping a dead letter of '\(letter.taskName)'",
             "INSERT INTO \(names.deadLetters) (task_name, event, reason, at) VALUES ($1, $2, $3, $4)",
             [.text(letter.taskName), .text(letter.event.jsonText), .text(letter.reason), .double(letter.at.timeIntervalSince1970)])
@@ -159,7 +165,7 @@ extension PostgresStore: CoordinationStore {
 
 extension PostgresStore: AuditLog {
     public func append(_ entry: AuditEntry) async throws {
-        try await run(
+        try await write(
             "writing an audit entry of '\(entry.taskName)'",
             "INSERT INTO \(names.audit) (task_name, action, actor, at, outcome) VALUES ($1, $2, $3, $4, $5)",
             [.text(entry.taskName), .text(entry.action), .text(entry.actor), .double(entry.at.timeIntervalSince1970), .text(entry.outcome)])

@@ -8,7 +8,7 @@ import PostgresNIO
 extension PostgresStore: OutboxStore {
     public func append(_ messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return }
-        try await transaction("appending \(messages.count) outbox events") { connection in
+        try await batched("appending \(messages.count) outbox events") { connection in
             try await self.insertOutbox(messages, connection)
         }
     }

@@ -32,6 +32,8 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     let names: PostgresNames
     let changeFeed: PostgresChangeFeed
+    /// Group commit for short writes (``batched(_:_:)``).
+    let batcher: PostgresWriteBatcher
     private let ready = Mutex<Task<Void, any Error>?>(nil)
     private let connected = Mutex(false)
     /// Whether this store has connected once (its tables are known to exist).
@@ -73,6 +75,10 @@ public final class PostgresStore: Sendable {
             PostgresClient(configuration: configuration, backgroundLogger: background)
         }
         changeFeed = PostgresChangeFeed(options: options, channel: names.channel, logger: logger)
+        let (pool, limit) = (pool, max(Duration.seconds(30), options.readTimeLimit + .seconds(5)))
+        batcher = PostgresWriteBatcher(isConflict: Self.isRetryableConflict) { transaction in
+            try await pool.attempt(limit: limit) { client in try await client.withConnection { try await transaction($0) } }
+        }
     }
 
     deinit {
@@ -202,6 +208,24 @@ public final class PostgresStore: Sendable {
                 }
             }
         }
+    }
+
+    /// Runs `body` among the concurrent short writes of one group-committed transaction
+    /// (``PostgresWriteBatcher``), after ``ensureReady()``; returns once that transaction
+    /// committed. A lost connection is retried like ``transaction(_:_:)``. `body` must not throw
+    /// to undo its own changes (that rolls back the batch): use a savepoint and return.
+    func batched<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await retryingConnectionLoss(operation) {
+            try await self.ensureReady()
+            return try await self.batcher.write(body)
+        }
+    }
+
+    /// One write statement through ``batched(_:_:)``, with its rows.
+    @discardableResult
+    func write(_ operation: String, _ sql: String, _ values: [PostgresValue] = []) async throws -> [PostgresRow] {
+        let logger = logger
+        return try await batched(operation) { connection in try await connection.run(sql, values, logger: logger) }
     }
 
     /// Runs one statement on a pooled connection and collects its rows (retried like ``transaction(_:_:)``).

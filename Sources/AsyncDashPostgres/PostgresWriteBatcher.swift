@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Group commit for a ``PostgresStore``'s short writes (record events, progress, the active set,
+/// lock reservations and releases, outbox and audit appends): writes from concurrent callers run
+/// one after another in one transaction on one connection and are committed together — one WAL
+/// flush and one pool checkout for many events, as the SQLite store's batcher does.
+///
+/// A caller returns once the transaction holding its write has committed, never before. When
+/// one write throws, the transaction is rolled back: that write's caller gets its error, and the
+/// other writes run again in the next transaction. A lost connection or a failed `COMMIT` fails
+/// every write of the batch with that error (the store's callers retry a lost connection, and
+/// each write is written to be applied once). A deadlock or serialization failure runs the batch
+/// again, up to 5 times per write.
+///
+/// A write that must undo its own changes (a lock reservation that finds a key held) does it with
+/// a savepoint and returns normally: only a thrown error rolls back the batch.
+final class PostgresWriteBatcher: Sendable {
+    typealias Body = @Sendable (PostgresConnection) async throws -> any Sendable
+    /// Runs one batch's transaction on a pooled connection.
+    typealias Runner = @Sendable (_ transaction: @escaping @Sendable (PostgresConnection) async throws -> Outcome) async throws -> Outcome
+
+    enum Outcome: Sendable {
+        case committed([any Sendable])
+        /// Write `index` threw `error` (not a lost connection): the transaction was rolled back.
+        case failed(index: Int, error: any Error)
+        /// A deadlock or serialization failure: rolled back, to be run again.
+        case conflict(any Error)
+    }
+
+    private struct Pending: Sendable {
+        var body: Body
+        var continuation: CheckedContinuation<any Sendable, any Error>
+        var conflicts = 0
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+    private let maxBatch: Int
+    private let runner: Runner
+    private let isConflict: @Sendable (any Error) -> Bool
+
+    /// - Parameters:
+    ///   - maxBatch: The most writes in one transaction.
+    ///   - isConflict: Whether an error is a deadlock or serialization failure.
+    ///   - runner: Runs a transaction body on a pooled connection (with the store's attempt limit).
+    init(maxBatch: Int = 128, isConflict: @escaping @Sendable (any Error) -> Bool, runner: @escaping Runner) {
+        self.maxBatch = max(1, maxBatch)
+        self.isConflict = isConflict
+        self.runner = runner
+    }
+
+    /// Runs `body` in the next batch's transaction; returns its value once that transaction has committed.
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
+            let start = state.withLock { state in
+                state.pending.append(Pending(body: { connection in try await body(connection) }, continuation: continuation))
+                guard !state.draining else { return false }
+                state.draining = true
+                return true
+            }
+            // Detached: the batch belongs to every caller in it, not to the one that started it.
+            if start { Task.detached { await self.drain() } }
+        }
+        guard let typed = value as? T else { throw PostgresWriteBatcherTypeError() }
+        return typed
+    }
+
+    private func drain() async {
+        while true {
+            let batch: [Pending] = state.withLock { state in
+                guard !state.pending.isEmpty else {
+                    state.draining = false
+                    return []
+                }
+                let count = min(maxBatch, state.pending.count)
+                let taken = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                return taken
+            }
+            if batch.isEmpty { return }
+            await run(batch)
+        }
+    }
+
+    private func run(_ batch: [Pending]) async {
+        let bodies = batch.map(\.body)
+        let isConflict = isConflict
+        let outcome: Outcome
+        do {
+            outcome = try await runner { connection in
+                try await connection.query("BEGIN", logger: Self.silent)
+                var values: [any Sendable] = []
+                values.reserveCapacity(bodies.count)
+                for (index, body) in bodies.enumerated() {
+                    do {
+                        values.append(try await body(connection))
+                    } catch {
+                        // A failed ROLLBACK means the connection is gone, which ends the transaction too.
+                        _ = try? await connection.query("ROLLBACK", logger: Self.silent)
+                        if isConflict(error) { return .conflict(error) }
+                        if PostgresStore.isConnectionLoss(error) { throw error }
+                        return .failed(index: index, error: error)
+                    }
+                }
+                try await connection.query("COMMIT", logger: Self.silent)
+                return .committed(values)
+            }
+        } catch {
+            for pending in batch { pending.continuation.resume(throwing: error) }
+            return
+        }
+        switch outcome {
+        case .committed(let values):
+            for (pending, value) in zip(batch, values) { pending.continuation.resume(returning: value) }
+        case .failed(let index, let error):
+            batch[index].continuation.resume(throwing: error)
+            var others = batch
+            others.remove(at: index)
+            requeue(others)
+        case .conflict(let error):
+            var again: [Pending] = []
+            for var pending in batch {
+                pending.conflicts += 1
+                if pending.conflicts > 5 { pending.continuation.resume(throwing: error) } else { again.append(pending) }
+            }
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 1...10)))
+            requeue(again)
+        }
+    }
+
+    /// Puts writes back at the head of the queue, in their order (the drain in progress runs them next).
+    private func requeue(_ writes: [Pending]) {
+        guard !writes.isEmpty else { return }
+        state.withLock { $0.pending.insert(contentsOf: writes, at: 0) }
+    }
+
+    private static let silent = Logger(label: "asyncdash.postgres.batch", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+/// A batched write's value came back as another type (a bug in the batcher).
+struct PostgresWriteBatcherTypeError: Error, CustomStringConvertible {
+    var description: String { "a batched PostgreSQL write returned a value of the wrong type" }
+}
