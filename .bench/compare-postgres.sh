@@ -14,8 +14,15 @@ ANCHORS=${ASYNCDASH_ANCHORS:-$PROJ/../shared/anchors}
 BIN=${ASYNCDASH_BIN:-$(swift build -c release --show-bin-path 2>/dev/null)/asyncdash}
 [ -x "$BIN" ] || { echo "build first: swift build -c release" >&2; exit 1; }
 A=$ANCHORS/powercrud
-[ -x "$A/.venv/bin/python" ] || (cd "$A" && ./setup.sh >/dev/null) || { echo "powercrud setup failed" >&2; exit 1; }
+# powercrud's virtualenv (its ./setup.sh makes it); where its python is not runnable, a Python
+# >= 3.12 with the virtualenv's packages on PYTHONPATH.
 APY=$A/.venv/bin/python
+if [ ! -x "$APY" ]; then
+  APY=$(ls "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3.1[2-9] 2>/dev/null | head -n1)
+  [ -n "$APY" ] || APY=$(command -v python3.12 || command -v python3.13 || true)
+  [ -n "$APY" ] || { echo "powercrud needs Python >= 3.12: run $A/setup.sh" >&2; exit 1; }
+  export PYTHONPATH=$(ls -d "$A"/.venv/lib/python3.*/site-packages | head -n1)
+fi
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 cp "$PROJ/config.yaml" "$T/config.yaml"
 ad() { "$BIN" --config "$T/config.yaml" "$@"; }

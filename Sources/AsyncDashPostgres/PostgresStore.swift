@@ -76,7 +76,7 @@ public final class PostgresStore: Sendable {
         }
         changeFeed = PostgresChangeFeed(options: options, channel: names.channel, logger: logger)
         let (pool, limit) = (pool, max(Duration.seconds(30), options.readTimeLimit + .seconds(5)))
-        batcher = PostgresWriteBatcher(isConflict: Self.isRetryableConflict) { transaction in
+        batcher = PostgresWriteBatcher(maxConcurrentBatches: max(1, min(4, options.poolSize / 2)), isConflict: Self.isRetryableConflict) { transaction in
             try await pool.attempt(limit: limit) { client in try await client.withConnection { try await transaction($0) } }
         }
     }
@@ -199,8 +199,6 @@ public final class PostgresStore: Sendable {
                             throw error
                         }
                     } }
-                } catch let error as PostgresStoreRollback {
-                    throw error
                 } catch {
                     guard Self.isRetryableConflict(error), attempt < 5 else { throw error }
                     attempt += 1
@@ -322,7 +320,7 @@ public final class PostgresStore: Sendable {
     /// `error` as one sentence: a ``PostgresStoreError`` for what PostgresNIO reports.
     func translate(_ error: any Error, operation: String) -> any Error {
         if error is PostgresStoreError || error is AsyncDashError || error is StoreBusyError || error is CancellationError
-            || error is TaskQueueError || error is PostgresStoreRollback
+            || error is TaskQueueError
         {
             return error
         }
@@ -378,7 +376,3 @@ public final class PostgresStore: Sendable {
     }
 }
 
-/// Thrown inside a transaction to roll it back and hand a value out (e.g. a lock conflict).
-struct PostgresStoreRollback: Error, Sendable {
-    var conflicts: [String: String]
-}

@@ -38,20 +38,26 @@ final class PostgresWriteBatcher: Sendable {
 
     private struct State {
         var pending: [Pending] = []
-        var draining = false
+        /// Batches being run, each on a connection of its own.
+        var drains = 0
     }
 
     private let state = Mutex(State())
     private let maxBatch: Int
+    private let maxConcurrentBatches: Int
     private let runner: Runner
     private let isConflict: @Sendable (any Error) -> Bool
 
     /// - Parameters:
     ///   - maxBatch: The most writes in one transaction.
+    ///   - maxConcurrentBatches: The most transactions in flight at once (each on its own
+    ///     connection): the statements of one batch run one after another, so a few batches at
+    ///     once keep the server's cores busy while each commit is flushed.
     ///   - isConflict: Whether an error is a deadlock or serialization failure.
     ///   - runner: Runs a transaction body on a pooled connection (with the store's attempt limit).
-    init(maxBatch: Int = 128, isConflict: @escaping @Sendable (any Error) -> Bool, runner: @escaping Runner) {
+    init(maxBatch: Int = 64, maxConcurrentBatches: Int = 4, isConflict: @escaping @Sendable (any Error) -> Bool, runner: @escaping Runner) {
         self.maxBatch = max(1, maxBatch)
+        self.maxConcurrentBatches = max(1, maxConcurrentBatches)
         self.isConflict = isConflict
         self.runner = runner
     }
@@ -61,8 +67,8 @@ final class PostgresWriteBatcher: Sendable {
         let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
             let start = state.withLock { state in
                 state.pending.append(Pending(body: { connection in try await body(connection) }, continuation: continuation))
-                guard !state.draining else { return false }
-                state.draining = true
+                guard state.drains < maxConcurrentBatches else { return false }
+                state.drains += 1
                 return true
             }
             // Detached: the batch belongs to every caller in it, not to the one that started it.
@@ -76,7 +82,7 @@ final class PostgresWriteBatcher: Sendable {
         while true {
             let batch: [Pending] = state.withLock { state in
                 guard !state.pending.isEmpty else {
-                    state.draining = false
+                    state.drains -= 1
                     return []
                 }
                 let count = min(maxBatch, state.pending.count)
@@ -135,7 +141,8 @@ final class PostgresWriteBatcher: Sendable {
         }
     }
 
-    /// Puts writes back at the head of the queue, in their order (the drain in progress runs them next).
+    /// Puts writes back at the head of the queue, in their order (the drain in progress, or
+    /// another, runs them next).
     private func requeue(_ writes: [Pending]) {
         guard !writes.isEmpty else { return }
         state.withLock { $0.pending.insert(contentsOf: writes, at: 0) }
