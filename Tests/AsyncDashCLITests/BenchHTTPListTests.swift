@@ -33,7 +33,10 @@ struct BenchHTTPListTests {
     @Test func listTimesEveryCaseOnAFreshStore() async throws {
         try await withHarness { cli in
             try cli.copyShippedConfig()
-            let result = try await cli.run(["bench", "list", "--records", "2000", "--samples", "20", "--http-duration", "1"], timeout: .seconds(300))
+            // 3 s of wrk per case: with the whole suite running beside it, one page can take over a
+            // second, and wrk counts no request still in flight when its time is up (a CI run saw
+            // "wrk made no requests" with 1 s).
+            let result = try await cli.run(["bench", "list", "--records", "2000", "--samples", "20", "--http-duration", "3"], timeout: .seconds(300))
             #expect(result.exitCode == 0, "\(result)")
             var keys = ["list_p99_ms", "list_p50_ms", "first_p99_ms", "middle_p99_ms", "last_p99_ms", "filtered_p99_ms", "search_p99_ms",
                         "records", "samples", "fill_s"]
