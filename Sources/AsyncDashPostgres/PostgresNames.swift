@@ -24,6 +24,7 @@ struct PostgresNames: Sendable, Hashable {
     var migrations: String { "\(q).asyncdash_migrations" }
     var notifyFunction: String { "\(q).asyncdash_notify_task" }
     var countFunction: String { "\(q).asyncdash_count_values" }
+    var batchFunction: String { "\(q).asyncdash_run_batch" }
 
     /// The `LISTEN/NOTIFY` channel of this schema's change feed.
     var channel: String { "asyncdash_changes_\(schema)" }

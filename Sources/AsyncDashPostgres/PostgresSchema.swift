@@ -129,6 +129,24 @@ enum PostgresSchema {
                     "ALTER TABLE \(n.jobs) ADD COLUMN IF NOT EXISTS write_token text",
                 ]
             ),
+            (
+                "asyncdash.core.v3.run-batch",
+                [
+                    // A group-committed batch of short writes in one call (PostgresStatementBatch):
+                    // each statement reads its values as $1[n] of the one parameter array.
+                    """
+                    CREATE OR REPLACE FUNCTION \(n.batchFunction)(statements text[], parameters text[]) RETURNS void
+                    LANGUAGE plpgsql AS $$
+                    DECLARE
+                        s text;
+                    BEGIN
+                        FOREACH s IN ARRAY statements LOOP
+                            EXECUTE s USING parameters;
+                        END LOOP;
+                    END $$
+                    """
+                ]
+            ),
         ]
     }
 

@@ -90,10 +90,13 @@ extension PostgresStore: CoordinationStore {
     public func setProgress(_ progress: ProgressPayload, for task: String, ttl: Duration) async throws {
         try await write(
             "writing the progress of '\(task)'",
-            """
-            INSERT INTO \(names.progress) (task, payload, expires_at) VALUES ($1, $2, $3)
-            ON CONFLICT (task) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at
-            """, [.text(task), .text(progress.json.jsonText), .double(clock.now().timeIntervalSince1970 + ttl.timeInterval)])
+            statements: [
+                PostgresStatement(
+                    """
+                    INSERT INTO \(names.progress) (task, payload, expires_at) VALUES ($1, $2, $3)
+                    ON CONFLICT (task) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at
+                    """, [.text(task), .text(progress.json.jsonText), .double(clock.now().timeIntervalSince1970 + ttl.timeInterval)])
+            ])
     }
 
     public func progress(for task: String) async throws -> ProgressPayload? {
@@ -113,7 +116,8 @@ extension PostgresStore: CoordinationStore {
 
     public func addActiveTask(_ task: String) async throws {
         try await write(
-            "adding '\(task)' to the active set", "INSERT INTO \(names.activeTasks) (task) VALUES ($1) ON CONFLICT (task) DO NOTHING", [.text(task)])
+            "adding '\(task)' to the active set",
+            statements: [PostgresStatement("INSERT INTO \(names.activeTasks) (task) VALUES ($1) ON CONFLICT (task) DO NOTHING", [.text(task)])])
     }
 
     @discardableResult
@@ -134,8 +138,11 @@ extension PostgresStore: CoordinationStore {
     public func deadLetter(_ letter: DeadLetter) async throws {
         try await write(
             "keeping a dead letter of '\(letter.taskName)'",
-            "INSERT INTO \(names.deadLetters) (task_name, event, reason, at) VALUES ($1, $2, $3, $4)",
-            [.text(letter.taskName), .text(letter.event.jsonText), .text(letter.reason), .double(letter.at.timeIntervalSince1970)])
+            statements: [
+                PostgresStatement(
+                    "INSERT INTO \(names.deadLetters) (task_name, event, reason, at) VALUES ($1, $2, $3, $4)",
+                    [.text(letter.taskName), .text(letter.event.jsonText), .text(letter.reason), .double(letter.at.timeIntervalSince1970)])
+            ])
     }
 
     public func deadLetters() async throws -> [DeadLetter] {
@@ -167,8 +174,11 @@ extension PostgresStore: AuditLog {
     public func append(_ entry: AuditEntry) async throws {
         try await write(
             "writing an audit entry of '\(entry.taskName)'",
-            "INSERT INTO \(names.audit) (task_name, action, actor, at, outcome) VALUES ($1, $2, $3, $4, $5)",
-            [.text(entry.taskName), .text(entry.action), .text(entry.actor), .double(entry.at.timeIntervalSince1970), .text(entry.outcome)])
+            statements: [
+                PostgresStatement(
+                    "INSERT INTO \(names.audit) (task_name, action, actor, at, outcome) VALUES ($1, $2, $3, $4, $5)",
+                    [.text(entry.taskName), .text(entry.action), .text(entry.actor), .double(entry.at.timeIntervalSince1970), .text(entry.outcome)])
+            ])
     }
 
     public func entries(forTask taskName: String, limit: Int) async throws -> [AuditEntry] {

@@ -8,13 +8,12 @@ import PostgresNIO
 extension PostgresStore: OutboxStore {
     public func append(_ messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return }
-        try await batched("appending \(messages.count) outbox events") { connection in
-            try await self.insertOutbox(messages, connection)
-        }
+        try await write("appending \(messages.count) outbox events", statements: [outboxStatement(messages)])
     }
 
-    func insertOutbox(_ messages: [OutboxMessage], _ connection: PostgresConnection) async throws {
-        try await connection.run(
+    /// The insert of `messages` (an event already there for its consumer is not added twice).
+    func outboxStatement(_ messages: [OutboxMessage]) -> PostgresStatement {
+        PostgresStatement(
             """
             INSERT INTO \(names.outbox) (consumer, event, created_at, next_attempt_at, event_id)
             SELECT c, e, t, $4, nullif(d, '') FROM unnest($1::text[], $2::text[], $3::float8[], $5::text[]) WITH ORDINALITY AS m(c, e, t, d, i)
@@ -23,8 +22,7 @@ extension PostgresStore: OutboxStore {
             """,
             [.texts(messages.map(\.consumer)), .texts(messages.map(\.event.jsonText)),
              .doubles(messages.map(\.createdAt.timeIntervalSince1970)), .double(clock.now().timeIntervalSince1970),
-             .texts(messages.map { $0.eventID ?? "" })],
-            logger: logger)
+             .texts(messages.map { $0.eventID ?? "" })])
     }
 
     public func claim(consumer: String, owner: String, limit: Int, leaseTTL: Duration) async throws -> [OutboxEntry] {

@@ -93,17 +93,16 @@ extension PostgresStore: RecordStore {
 
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange) async throws {
         let (text, values) = try applyStatement(for: change, model: model, key: key)
-        try await write("writing record '\(key)' of \(model.table)", text, values)
+        try await write("writing record '\(key)' of \(model.table)", statements: [PostgresStatement(text, values)])
     }
 
     /// Applies `change` and appends `messages` to the outbox in one transaction.
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange, outbox messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return try await apply(model, key: key, change) }
         let (text, values) = try applyStatement(for: change, model: model, key: key)
-        try await batched("writing record '\(key)' of \(model.table) with its outbox events") { connection in
-            try await connection.run(text, values, logger: self.logger)
-            try await self.insertOutbox(messages, connection)
-        }
+        try await write(
+            "writing record '\(key)' of \(model.table) with its outbox events",
+            statements: [PostgresStatement(text, values), outboxStatement(messages)])
     }
 
     /// One `INSERT … ON CONFLICT DO UPDATE` with the semantics of ``RecordChange/apply(to:isNew:)``:

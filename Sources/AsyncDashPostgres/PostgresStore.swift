@@ -76,7 +76,9 @@ public final class PostgresStore: Sendable {
         }
         changeFeed = PostgresChangeFeed(options: options, channel: names.channel, logger: logger)
         let (pool, limit) = (pool, max(Duration.seconds(30), options.readTimeLimit + .seconds(5)))
-        batcher = PostgresWriteBatcher(maxConcurrentBatches: max(1, min(4, options.poolSize / 2)), isConflict: Self.isRetryableConflict) { transaction in
+        batcher = PostgresWriteBatcher(
+            maxConcurrentBatches: max(1, min(4, options.poolSize / 2)), batchFunction: names.batchFunction, isConflict: Self.isRetryableConflict
+        ) { transaction in
             try await pool.attempt(limit: limit) { client in try await client.withConnection { try await transaction($0) } }
         }
     }
@@ -218,6 +220,18 @@ public final class PostgresStore: Sendable {
             return try await self.batcher.write(body)
         }
     }
+
+    /// Write statements with no rows to read, in order, in one group-committed batch (sent with
+    /// the batch's other statements in one call: ``PostgresWriteBatcher``); returns once it committed.
+    func write(_ operation: String, statements: [PostgresStatement]) async throws {
+        try await retryingConnectionLoss(operation) {
+            try await self.ensureReady()
+            try await self.batcher.write(statements: statements)
+        }
+    }
+
+    /// Batches of writes that ran one statement at a time because their batch call failed.
+    var batchFallbacks: Int { batcher.fallbacks }
 
     /// One write statement through ``batched(_:_:)``, with its rows.
     @discardableResult

@@ -1,0 +1,144 @@
+@testable import AsyncDashPostgres
+import AsyncDash
+import Foundation
+import Testing
+
+/// The rewriting that sends a batch's statements in one call: values never enter the SQL text,
+/// and anything the rewriting cannot read with certainty is refused (sent the ordinary way).
+@Suite("PostgreSQL statement batches: rewriting")
+struct PostgresStatementRewriteTests {
+    @Test func placeholdersBecomeTypedElementsOfOneArrayAfterTheEarlierStatements() throws {
+        let statement = PostgresStatement(
+            "INSERT INTO \"s\".t (a, b, c, d, e) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (a) DO UPDATE SET b = $2",
+            [.text("x"), .int(-7), .double(0.1), .null, .bool(true)])
+        let (sql, values) = try #require(PostgresStatementBatch.rewrite(statement, base: 3))
+        #expect(
+            sql == "INSERT INTO \"s\".t (a, b, c, d, e) VALUES (($1[4])::text, ($1[5])::int8, ($1[6])::float8, NULL, ($1[7])::bool) "
+                + "ON CONFLICT (a) DO UPDATE SET b = ($1[5])::int8")
+        #expect(values == ["x", "-7", "0.1", "t"])
+    }
+
+    @Test func quotedNamesAndStringLiteralsAreCopiedAsTheyAre() throws {
+        // A table name from config may hold `$1` and quotes: it is inside a quoted identifier.
+        let statement = PostgresStatement("UPDATE \"a$1\"\"b\" SET s = 'it''s $2' WHERE k = $1", [.text("\"; DROP TABLE x; --")])
+        let (sql, values) = try #require(PostgresStatementBatch.rewrite(statement, base: 0))
+        #expect(sql == "UPDATE \"a$1\"\"b\" SET s = 'it''s $2' WHERE k = ($1[1])::text")
+        #expect(values == ["\"; DROP TABLE x; --"])
+    }
+
+    @Test(arguments: [
+        "SELECT $$x$$", "SELECT E'\\n' WHERE a = $1", "SELECT 1 -- $1", "SELECT /* $1 */ 1", "SELECT $0", "SELECT $3",
+        "SELECT 'open", "SELECT \"open", "SELECT a$1", "SELECT $",
+    ])
+    func whatItCannotReadWithCertaintyIsRefused(_ sql: String) {
+        #expect(PostgresStatementBatch.rewrite(PostgresStatement(sql, [.text("a"), .text("b")]), base: 0) == nil)
+    }
+
+    @Test func arraysQuoteEveryElement() {
+        #expect(PostgresStatementBatch.arrayText(["a\"b", "c\\d", "", "NULL", "x,y", "{}"]) == #"{"a\"b","c\\d","","NULL","x,y","{}"}"#)
+        #expect(PostgresStatementBatch.arrayText([]) == "{}")
+    }
+
+    @Test func doublesReadBackExactly() {
+        for double in [0.1, -0.0, 1e-300, 5e-324, Double.greatestFiniteMagnitude, 1_764_529_000.123_456, 3] {
+            #expect(Double(PostgresStatementBatch.doubleText(double)) == double)
+        }
+        #expect(PostgresStatementBatch.doubleText(.nan) == "NaN")
+        #expect(PostgresStatementBatch.doubleText(-.infinity) == "-Infinity")
+    }
+}
+
+/// Batches on a real server: every kind of short write goes in one call, hostile values come
+/// back exactly, and a write at fault fails alone.
+@Suite("PostgreSQL statement batches", needsPostgres)
+struct PostgresBatchTests {
+    static let model: RecordModel = {
+        do {
+            return try RecordModel(name: "test.Batched", table: "batched", columns: [
+                .init("task_name", .text), .init("message", .text), .init("detail", .json), .init("count", .integer),
+                .init("ratio", .real), .init("flag", .bool), .init("at", .timestamp),
+            ])
+        } catch {
+            preconditionFailure("\(error)")
+        }
+    }()
+
+    static let hostile = [
+        "plain", "it's", "\"; DROP TABLE batched; --", "$1 $2 $$", "back\\slash", "{\"a\",\"b\"}", "NULL", "", "x,y", "🙂 ünïcödé",
+        "E'\\n'", "/* c */ -- d",
+    ]
+
+    @Test func everyKindOfShortWriteGoesInOneCallAndHostileValuesComeBackExactly() async throws {
+        let schema = TestPostgres.freshSchema("batch")
+        defer { Task { await TestPostgres.drop([schema]) } }
+        let store = try PostgresStore(url: TestPostgres.url(schema: schema))
+        try await store.prepare(Self.model)
+        let at = Date(timeIntervalSince1970: 1_764_529_000.123_456)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, text) in Self.hostile.enumerated() {
+                let key = "task-\(index)-\(text)"
+                group.addTask {
+                    var change = RecordChange()
+                    change.always = [
+                        .init("message", .text(text)), .init("detail", .json(["text": .string(text), "n": .int(index)])),
+                        .init("count", .integer(Int.min + index)), .init("ratio", .real(index == 0 ? -0.0 : 1e-300 * Double(index))),
+                        .init("flag", .bool(index % 2 == 0)), .init("at", .timestamp(at)),
+                    ]
+                    try await store.apply(Self.model, key: key, change)
+                }
+                group.addTask { try await store.setProgress(.text(text), for: key, ttl: .seconds(60)) }
+                group.addTask { try await store.addActiveTask(key) }
+                group.addTask { try await store.append(AuditEntry(taskName: key, action: text, actor: text, at: at, outcome: text)) }
+                group.addTask { try await store.append([OutboxMessage(consumer: "c", event: .string(text), createdAt: at, eventID: key)]) }
+                group.addTask { try await store.deadLetter(DeadLetter(taskName: key, event: .string(text), reason: text, at: at)) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(store.batchFallbacks == 0, "a batch call failed and the batch was sent one statement at a time")
+
+        for (index, text) in Self.hostile.enumerated() {
+            let key = "task-\(index)-\(text)"
+            let record = try #require(try await store.fetch(Self.model, key: key))
+            #expect(record["message"] == .text(text))
+            #expect(record["detail"] == .json(["text": .string(text), "n": .int(index)]))
+            #expect(record["count"] == .integer(Int.min + index))
+            #expect(record["ratio"] == .real(index == 0 ? -0.0 : 1e-300 * Double(index)))
+            #expect(record["flag"] == .bool(index % 2 == 0))
+            #expect(record["at"] == .timestamp(at))
+            #expect(try await store.progress(for: key) == .text(text))
+            #expect(try await store.isActiveTask(key))
+            #expect(try await store.entries(forTask: key, limit: 5) == [AuditEntry(taskName: key, action: text, actor: text, at: at, outcome: text)])
+        }
+        let outbox = try await store.entries(consumer: "c", states: [.pending], limit: 100)
+        #expect(Set(outbox.map(\.message.event)) == Set(Self.hostile.map { JSONValue.string($0) }))
+        #expect(try await store.deadLetters().map(\.reason).sorted() == Self.hostile.sorted())
+    }
+
+    @Test func aWriteTheServerRefusesFailsAloneAndTheOthersInItsBatchAreStored() async throws {
+        let schema = TestPostgres.freshSchema("batch")
+        defer { Task { await TestPostgres.drop([schema]) } }
+        let store = try PostgresStore(url: TestPostgres.url(schema: schema))
+        try await store.prepare(Self.model)
+        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    var change = RecordChange()
+                    // PostgreSQL text cannot hold NUL: the server refuses this one write.
+                    change.always = [.init("message", .text(index == 17 ? "bad\u{0}byte" : "good \(index)"))]
+                    do {
+                        try await store.apply(Self.model, key: "t\(index)", change)
+                        return (index, true)
+                    } catch {
+                        return (index, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.filter { !$0.value }.map(\.key) == [17])
+        for index in 0..<40 where index != 17 {
+            #expect(try await store.fetch(Self.model, key: "t\(index)")?["message"] == .text("good \(index)"))
+        }
+        #expect(try await store.fetch(Self.model, key: "t17") == nil)
+    }
+}
