@@ -114,9 +114,12 @@ enum PostgresSchema {
                         RETURN NULL;
                     END $$
                     """,
-                    notifyTrigger(table: n.locks, column: "owner", names: n, events: "INSERT OR UPDATE OF owner OR DELETE"),
-                    notifyTrigger(table: n.progress, column: "task", names: n, events: "INSERT OR UPDATE OR DELETE"),
-                    notifyTrigger(table: n.activeTasks, column: "task", names: n, events: "INSERT OR DELETE"),
+                    "CREATE OR REPLACE TRIGGER asyncdash_changes AFTER INSERT OR UPDATE OF owner OR DELETE ON \(n.locks) "
+                        + "FOR EACH ROW EXECUTE FUNCTION \(n.notifyFunction)('owner', \(PostgresNames.literal(n.channel)))",
+                    "CREATE OR REPLACE TRIGGER asyncdash_changes AFTER INSERT OR UPDATE OR DELETE ON \(n.progress) "
+                        + "FOR EACH ROW EXECUTE FUNCTION \(n.notifyFunction)('task', \(PostgresNames.literal(n.channel)))",
+                    "CREATE OR REPLACE TRIGGER asyncdash_changes AFTER INSERT OR DELETE ON \(n.activeTasks) "
+                        + "FOR EACH ROW EXECUTE FUNCTION \(n.notifyFunction)('task', \(PostgresNames.literal(n.channel)))",
                 ]
             ),
             (
@@ -130,32 +133,123 @@ enum PostgresSchema {
                 ]
             ),
             (
-                "asyncdash.core.v3.run-batch",
+                "asyncdash.core.v3.batches",
                 [
                     // A group-committed batch of short writes in one call (PostgresStatementBatch):
-                    // each statement reads its values as $1[n] of the one parameter array.
+                    // each statement reads its values as $1[n] of the one parameter array; the rows
+                    // of those that return rows (as JSON text) come back numbered by statement.
                     """
-                    CREATE OR REPLACE FUNCTION \(n.batchFunction)(statements text[], parameters text[]) RETURNS void
-                    LANGUAGE plpgsql AS $$
+                    CREATE OR REPLACE FUNCTION \(n.batchFunction)(statements text[], returns_rows boolean[], parameters text[])
+                    RETURNS TABLE (n integer, r text) LANGUAGE plpgsql AS $$
                     DECLARE
-                        s text;
+                        i integer;
+                        t text;
                     BEGIN
-                        FOREACH s IN ARRAY statements LOOP
-                            EXECUTE s USING parameters;
+                        FOR i IN 1 .. coalesce(array_length(statements, 1), 0) LOOP
+                            IF returns_rows[i] THEN
+                                FOR t IN EXECUTE statements[i] USING parameters LOOP
+                                    n := i;
+                                    r := t;
+                                    RETURN NEXT;
+                                END LOOP;
+                            ELSE
+                                EXECUTE statements[i] USING parameters;
+                            END IF;
                         END LOOP;
                     END $$
+                    """,
+                    // A lock reservation, all or nothing, in one statement: the free, expired and
+                    // own keys are taken in key order (two reservations never deadlock); when not
+                    // every key could be taken, the inserts are undone and the holders of the
+                    // others returned — or one row of NULLs when they left meanwhile (try again).
                     """
+                    CREATE OR REPLACE FUNCTION \(n.reserveFunction)(p_owner text, p_expires double precision, p_now double precision, p_keys text[])
+                    RETURNS TABLE (lock_key text, holder text) LANGUAGE plpgsql AS $$
+                    DECLARE
+                        taken integer;
+                        any_holder boolean := false;
+                    BEGIN
+                        BEGIN
+                            INSERT INTO \(n.locks) AS l (key, owner, expires_at, acquired_at)
+                            SELECT k, p_owner, p_expires, p_now FROM unnest(p_keys) AS k ORDER BY k COLLATE "C"
+                            ON CONFLICT (key) DO UPDATE SET
+                                acquired_at = CASE WHEN l.owner = excluded.owner AND l.expires_at > p_now
+                                    THEN coalesce(l.acquired_at, p_now) ELSE p_now END,
+                                owner = excluded.owner, expires_at = excluded.expires_at
+                            WHERE l.owner = excluded.owner OR l.expires_at <= p_now;
+                            GET DIAGNOSTICS taken = ROW_COUNT;
+                            IF taken >= cardinality(p_keys) THEN
+                                RETURN;
+                            END IF;
+                            -- The keys not taken are held by others (their rows are locked by the insert).
+                            FOR lock_key, holder IN
+                                SELECT l.key, l.owner FROM \(n.locks) AS l
+                                WHERE l.key = ANY(p_keys) AND l.expires_at > p_now AND l.owner <> p_owner
+                            LOOP
+                                any_holder := true;
+                                RETURN NEXT;
+                            END LOOP;
+                            RAISE EXCEPTION USING ERRCODE = 'AD001';
+                        EXCEPTION WHEN SQLSTATE 'AD001' THEN
+                            IF NOT any_holder THEN
+                                lock_key := NULL;
+                                holder := NULL;
+                                RETURN NEXT;
+                            END IF;
+                        END;
+                    END $$
+                    """,
                 ]
+            ),
+            (
+                // The change-feed triggers of the store's tables read their column directly.
+                "asyncdash.core.v4.direct-notify",
+                notifyTrigger(table: n.locks, name: "asyncdash_locks", column: "owner", names: n, events: "INSERT OR UPDATE OF owner OR DELETE")
+                    + notifyTrigger(table: n.progress, name: "asyncdash_progress", column: "task", names: n, events: "INSERT OR UPDATE OR DELETE")
+                    + notifyTrigger(table: n.activeTasks, name: "asyncdash_active_tasks", column: "task", names: n, events: "INSERT OR DELETE")
             ),
         ]
     }
 
-    /// The trigger that names the task of each changed row of `table` on the change feed.
-    static func notifyTrigger(table: String, column: String, names: PostgresNames, events: String) -> String {
-        """
-        CREATE OR REPLACE TRIGGER asyncdash_changes AFTER \(events) ON \(table)
-            FOR EACH ROW EXECUTE FUNCTION \(names.notifyFunction)(\(PostgresNames.literal(column)), \(PostgresNames.literal(names.channel)))
-        """
+    /// The trigger that names the task of each changed row of `table` (qualified; `name`
+    /// unqualified) on the change feed, and the function it runs: one of the table's own that
+    /// reads the column directly (the shared one turns each row into JSON to find the column by
+    /// name, a cost on every write), or the shared one for a column name holding `$`.
+    static func notifyTrigger(table: String, name: String, column: String, names: PostgresNames, events: String) -> [String] {
+        let channel = PostgresNames.literal(names.channel)
+        guard !column.contains("$") else {
+            return [
+                """
+                CREATE OR REPLACE TRIGGER asyncdash_changes AFTER \(events) ON \(table)
+                    FOR EACH ROW EXECUTE FUNCTION \(names.notifyFunction)(\(PostgresNames.literal(column)), \(channel))
+                """
+            ]
+        }
+        let function = "\(names.q).\(PostgresNames.quote(objectName("notify", name, [column])))"
+        let field = PostgresNames.quote(column)
+        return [
+            """
+            CREATE OR REPLACE FUNCTION \(function)() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                old_name text;
+                new_name text;
+            BEGIN
+                IF TG_OP <> 'INSERT' THEN old_name := OLD.\(field)::text; END IF;
+                IF TG_OP <> 'DELETE' THEN new_name := NEW.\(field)::text; END IF;
+                IF old_name IS NOT NULL AND old_name IS DISTINCT FROM new_name THEN
+                    PERFORM pg_notify(\(channel), CASE WHEN octet_length(old_name) > 7000 THEN '' ELSE old_name END);
+                END IF;
+                IF new_name IS NOT NULL THEN
+                    PERFORM pg_notify(\(channel), CASE WHEN octet_length(new_name) > 7000 THEN '' ELSE new_name END);
+                END IF;
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE OR REPLACE TRIGGER asyncdash_changes AFTER \(events) ON \(table)
+                FOR EACH ROW EXECUTE FUNCTION \(function)()
+            """,
+        ]
     }
 
     /// Runs the migrations not yet recorded, in the caller's transaction, under an advisory lock.
@@ -183,6 +277,16 @@ enum PostgresSchema {
         switch type {
         case .text: "text COLLATE \"C\""
         case .json: "text"
+        case .bool: "boolean"
+        case .integer: "bigint"
+        case .real, .timestamp: "double precision"
+        }
+    }
+
+    /// The SQL type of a column type's values, without collation (for casts).
+    static func valueType(_ type: ColumnType) -> String {
+        switch type {
+        case .text, .json: "text"
         case .bool: "boolean"
         case .integer: "bigint"
         case .real, .timestamp: "double precision"

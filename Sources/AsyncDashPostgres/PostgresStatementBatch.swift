@@ -1,12 +1,50 @@
+import AsyncDash
+
 /// A write statement and its parameters (`$1`, `$2`, … in `sql`), as a value: the group-commit
 /// batcher can send many of them in one round trip (``PostgresStatementBatch``).
 struct PostgresStatement: Sendable {
     var sql: String
     var values: [PostgresValue]
+    /// Whether the write reads the statement's rows (`RETURNING …`, or a `SELECT`): they come
+    /// back as JSON objects (``PostgresResultRow``).
+    var returnsRows = false
+    /// Set for a one-row insert made by ``insert(_:types:row:_:shared:key:)``: such inserts of
+    /// one batch with the same text and shared values become one multi-row insert.
+    var row: RowInsert?
+    /// The index of the write this statement belongs to, in a batch (for its rows).
+    var write = 0
 
-    init(_ sql: String, _ values: [PostgresValue] = []) {
+    init(_ sql: String, _ values: [PostgresValue] = [], returnsRows: Bool = false) {
         self.sql = sql
         self.values = values
+        self.returnsRows = returnsRows
+    }
+
+    /// The statement that gives this one's rows as JSON text, one column (`row_to_json`).
+    var rowsAsJSON: String { "WITH q AS (\(sql)) SELECT row_to_json(q)::text FROM q" }
+
+    /// A one-row insert, `head VALUES ($1, …, $n) tail`, where `tail` (an `ON CONFLICT` clause,
+    /// say) reads only the `shared` values, numbered from `$n+1`.
+    ///
+    /// - Parameters:
+    ///   - head: `INSERT INTO table [AS alias] (columns)`.
+    ///   - types: The SQL type of each column, for the arrays a merged insert reads.
+    ///   - key: The index in `row` of the conflict key, when `tail` updates on conflict: a merged
+    ///     insert cannot update one row twice, so rows with the same key go in separate inserts,
+    ///     in their order.
+    static func insert(_ head: String, types: [String], row: [PostgresValue], _ tail: String, shared: [PostgresValue] = [], key: Int? = nil) -> PostgresStatement {
+        let marks = (1...max(1, row.count)).map { "$\($0)" }.joined(separator: ", ")
+        var statement = PostgresStatement("\(head) VALUES (\(marks)) \(tail)", row + shared)
+        statement.row = RowInsert(head: head, tail: tail, types: types, count: row.count, key: key)
+        return statement
+    }
+
+    struct RowInsert: Sendable {
+        var head: String
+        var tail: String
+        var types: [String]
+        var count: Int
+        var key: Int?
     }
 }
 
@@ -22,19 +60,36 @@ struct PostgresStatement: Sendable {
 /// word, a placeholder without a value) is refused, and the batcher sends it the ordinary way.
 struct PostgresStatementBatch: Sendable {
     private(set) var statements: [String] = []
+    private(set) var returning: [Bool] = []
+    /// The write each statement belongs to.
+    private(set) var writes: [Int] = []
     private(set) var parameters: [String] = []
 
     var isEmpty: Bool { statements.isEmpty }
 
-    /// The call that runs the batch, with its two parameters.
+    /// The call that runs the batch, with its three parameters: its rows are `(n, r)`, the
+    /// statement's number (from 1) and a row of it as JSON text.
     func call(function: String) -> PostgresStatement {
-        PostgresStatement("SELECT \(function)($1::text[], $2::text[])", [.texts(statements), .texts(parameters)])
+        PostgresStatement(
+            "SELECT n, r FROM \(function)($1::text[], $2::bool[], $3::text[])", [.texts(statements), .bools(returning), .texts(parameters)],
+            returnsRows: true)
+    }
+
+    /// Adds `statements` in order (one-row inserts of the same shape merged), or returns `false`
+    /// when one cannot be sent this way (what was added before stays).
+    mutating func append(contentsOf statements: [PostgresStatement]) -> Bool {
+        for statement in Self.merged(statements) where !append(statement) { return false }
+        return true
     }
 
     /// Adds `statement`, or returns `false` and adds nothing when it cannot be sent this way.
     mutating func append(_ statement: PostgresStatement) -> Bool {
-        guard let (sql, values) = Self.rewrite(statement, base: parameters.count) else { return false }
+        var sent = statement
+        if statement.returnsRows { sent.sql = statement.rowsAsJSON }
+        guard let (sql, values) = Self.rewrite(sent, base: parameters.count) else { return false }
         statements.append(sql)
+        returning.append(statement.returnsRows)
+        writes.append(statement.write)
         parameters.append(contentsOf: values)
         return true
     }
@@ -114,6 +169,76 @@ struct PostgresStatementBatch: Sendable {
         return (String(decoding: output, as: UTF8.self), texts)
     }
 
+    /// `statements` with the one-row inserts of one shape (text and shared values) merged into
+    /// one multi-row insert; rows with the same conflict key go in separate inserts, in their
+    /// order.
+    ///
+    /// The inserts come first, in the order of their text, each with its rows in the order of
+    /// their keys, then the other statements in their order: concurrent batches lock the rows
+    /// they update in one order, so they do not deadlock on each other. A statement's place among
+    /// the others of its write may change: a write's statements must not depend on each other's
+    /// order (they write different tables).
+    static func merged(_ statements: [PostgresStatement]) -> [PostgresStatement] {
+        struct Shape: Hashable {
+            var sql: String
+            var shared: [String?]
+        }
+        // Each group: the statements, in order, each with its rank among those of its key.
+        var groups: [Shape: [[PostgresStatement]]] = [:]
+        var others: [PostgresStatement] = []
+        var ranks: [Shape: [String?: Int]] = [:]
+        for statement in statements {
+            guard let row = statement.row, !statement.returnsRows, row.count == row.types.count, row.count <= statement.values.count,
+                statement.values.prefix(row.count).allSatisfy(\.isScalar)
+            else {
+                others.append(statement)
+                continue
+            }
+            let shape = Shape(sql: statement.sql, shared: statement.values.dropFirst(row.count).map { textForm($0)?.text })
+            let keyText = row.key.flatMap { textForm(statement.values[$0])?.text }
+            var rank = 0
+            if row.key != nil {
+                rank = ranks[shape, default: [:]][keyText, default: 0]
+                ranks[shape, default: [:]][keyText] = rank + 1
+            }
+            var group = groups[shape] ?? []
+            while group.count <= rank { group.append([]) }
+            group[rank].append(statement)
+            groups[shape] = group
+        }
+        let shapes = groups.keys.sorted { a, b in
+            if a.sql != b.sql { return a.sql < b.sql }
+            return a.shared.map { $0 ?? "" }.lexicographicallyPrecedes(b.shared.map { $0 ?? "" })
+        }
+        var result: [PostgresStatement] = []
+        for shape in shapes {
+            for members in groups[shape] ?? [] { result.append(merge(members)) }
+        }
+        return result + others
+    }
+
+    /// The text form of a value as bytes, for ordering keys as the `"C"` collation does.
+    private static func keyOrder(_ statement: PostgresStatement) -> [UInt8] {
+        guard let key = statement.row?.key, statement.values.indices.contains(key), let text = textForm(statement.values[key])?.text else { return [] }
+        return Array(text.utf8)
+    }
+
+    /// One insert of every member's row (members share their text and shared values).
+    static func merge(_ members: [PostgresStatement]) -> PostgresStatement {
+        guard members.count > 1, let first = members.first, let row = first.row else { return members.first ?? PostgresStatement("") }
+        // Rows that update on conflict (their keys are distinct here) are locked in key order.
+        let members = row.key == nil ? members : members.sorted { keyOrder($0).lexicographicallyPrecedes(keyOrder($1)) }
+        let names = (1...row.count).map { "c\($0)" }
+        let arrays = row.types.enumerated().map { index, type in "$\(index + 1)::\(type)[]" }
+        let sql = "\(row.head) SELECT \(names.map { "u.\($0)" }.joined(separator: ", ")) FROM unnest(\(arrays.joined(separator: ", "))) "
+            + "WITH ORDINALITY AS u(\(names.joined(separator: ", ")), i) ORDER BY u.i \(row.tail)"
+        var values: [PostgresValue] = (0..<row.count).map { column in
+            .column(members.map { textForm($0.values[column])?.text })
+        }
+        values.append(contentsOf: first.values.dropFirst(row.count))
+        return PostgresStatement(sql, values)
+    }
+
     /// The SQL type and text form of a value (PostgreSQL's input syntax), or `nil` for NULL.
     static func textForm(_ value: PostgresValue) -> (type: String, text: String)? {
         switch value {
@@ -126,6 +251,8 @@ struct PostgresStatementBatch: Sendable {
         case .doubles(let doubles): ("float8[]", arrayText(doubles.map(doubleText)))
         case .ints(let ints): ("int8[]", arrayText(ints.map { String($0) }))
         case .bools(let bools): ("bool[]", arrayText(bools.map { $0 ? "t" : "f" }))
+        // The type is in the statement (`$k::type[]`): read as text here.
+        case .column(let elements): ("text", arrayText(elements))
         }
     }
 
@@ -137,11 +264,15 @@ struct PostgresStatementBatch: Sendable {
     }
 
     /// An array literal with every element double-quoted (`\` and `"` escaped), so no element
-    /// reads as NULL or splits at a comma.
-    static func arrayText(_ elements: [String]) -> String {
+    /// reads as NULL or splits at a comma; `nil` is the unquoted `NULL`.
+    static func arrayText(_ elements: [String?]) -> String {
         var text = "{"
         for (index, element) in elements.enumerated() {
             if index > 0 { text += "," }
+            guard let element else {
+                text += "NULL"
+                continue
+            }
             text += "\""
             for character in element.unicodeScalars {
                 if character == "\\" || character == "\"" { text += "\\" }
@@ -151,4 +282,42 @@ struct PostgresStatementBatch: Sendable {
         }
         return text + "}"
     }
+}
+
+/// A row a batched statement returned: its columns by name (`row_to_json`: numbers, strings,
+/// booleans, NULL).
+struct PostgresResultRow: Sendable {
+    var columns: [String: JSONValue]
+
+    init(json text: String) {
+        if case .object(let object) = PostgresRecordCodec.parseJSON(text) {
+            columns = object
+        } else {
+            columns = [:]
+        }
+    }
+
+    subscript(_ name: String) -> JSONValue? { columns[name] }
+
+    /// A column that must be text.
+    func text(_ name: String) throws -> String {
+        guard case .string(let text)? = columns[name] else { throw PostgresResultRowError(column: name, value: columns[name]) }
+        return text
+    }
+
+    /// A column that must be a number.
+    func double(_ name: String) throws -> Double {
+        switch columns[name] {
+        case .double(let double)?: return double
+        case .int(let int)?: return Double(int)
+        default: throw PostgresResultRowError(column: name, value: columns[name])
+        }
+    }
+}
+
+/// A batched statement's row lacked a column of the expected kind (a bug in the store's SQL).
+struct PostgresResultRowError: Error, CustomStringConvertible {
+    var column: String
+    var value: JSONValue?
+    var description: String { "a PostgreSQL result row has \(value.map { "\($0)" } ?? "no value") in column '\(column)'" }
 }

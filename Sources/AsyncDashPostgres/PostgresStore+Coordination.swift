@@ -23,40 +23,23 @@ extension PostgresStore: CoordinationStore {
         return .conflict(conflicts)
     }
 
-    /// One attempt, in a group-committed batch under a savepoint: `nil` when every key was taken,
-    /// else the holders of the others (the attempt's changes undone to the savepoint).
+    /// One attempt, in a group-committed batch (the store's reservation function, all or
+    /// nothing): `nil` when every key was taken, else the holders of the others (empty when they
+    /// left meanwhile).
     private func reserve(_ unique: [String], owner: String, ttlSeconds: Double) async throws -> [String: String]? {
-        let names = names
-        let clock = clock
-        let logger = logger
-        return try await batched("reserving locks for '\(owner)'") { connection in
-            let now = clock.now().timeIntervalSince1970
-            try await self.purgeExpiredIfDue(connection, now: now)
-            try await connection.run("SAVEPOINT reserve", logger: logger)
-            let taken = try await connection.run(
-                """
-                INSERT INTO \(names.locks) AS l (key, owner, expires_at, acquired_at)
-                SELECT k, $1, $2, $3 FROM unnest($4::text[]) AS k ORDER BY k COLLATE "C"
-                ON CONFLICT (key) DO UPDATE SET
-                    acquired_at = CASE WHEN l.owner = excluded.owner AND l.expires_at > $3 THEN coalesce(l.acquired_at, $3) ELSE $3 END,
-                    owner = excluded.owner, expires_at = excluded.expires_at
-                WHERE l.owner = excluded.owner OR l.expires_at <= $3
-                RETURNING key
-                """, [.text(owner), .double(now + ttlSeconds), .double(now), .texts(unique)], logger: logger)
-            guard taken.count < unique.count else {
-                try await connection.run("RELEASE SAVEPOINT reserve", logger: logger)
-                return nil
-            }
-            // The keys not taken are held by others (their rows are locked by the statement above).
-            let held = try await connection.run(
-                "SELECT key, owner FROM \(names.locks) WHERE key = ANY($1::text[]) AND expires_at > $2 AND owner <> $3",
-                [.texts(unique), .double(now), .text(owner)], logger: logger)
-            try await connection.run("ROLLBACK TO SAVEPOINT reserve", logger: logger)
-            try await connection.run("RELEASE SAVEPOINT reserve", logger: logger)
-            var conflicts: [String: String] = [:]
-            for row in held { conflicts[try row.required(0, as: String.self)] = try row.required(1, as: String.self) }
-            return conflicts
+        let now = clock.now().timeIntervalSince1970
+        var statements = purgeStatementsIfDue(now: now)
+        statements.append(
+            PostgresStatement(
+                "SELECT lock_key, holder FROM \(names.reserveFunction)($1, $2, $3, $4::text[])",
+                [.text(owner), .double(now + ttlSeconds), .double(now), .texts(unique)], returnsRows: true))
+        let rows = try await write("reserving locks for '\(owner)'", statements: statements)
+        guard !rows.isEmpty else { return nil }
+        var conflicts: [String: String] = [:]
+        for row in rows where row["lock_key"] != .null {
+            conflicts[try row.text("lock_key")] = try row.text("holder")
         }
+        return conflicts
     }
 
     public func lockOwners(_ keys: [String]) async throws -> [String: String] {
@@ -72,8 +55,10 @@ extension PostgresStore: CoordinationStore {
     /// Releases the locks `owner` still holds (its tracking set is the owner index of the lock table).
     @discardableResult
     public func releaseLocks(owner: String) async throws -> [String] {
-        try await write("releasing the locks of '\(owner)'", "DELETE FROM \(names.locks) WHERE owner = $1 RETURNING key", [.text(owner)])
-            .map { try $0.required(0, as: String.self) }.sorted()
+        try await write(
+            "releasing the locks of '\(owner)'",
+            statements: [PostgresStatement("DELETE FROM \(names.locks) WHERE owner = $1 RETURNING key", [.text(owner)], returnsRows: true)]
+        ).map { try $0.text("key") }.sorted()
     }
 
     public func locks() async throws -> [LockInfo] {
@@ -91,11 +76,10 @@ extension PostgresStore: CoordinationStore {
         try await write(
             "writing the progress of '\(task)'",
             statements: [
-                PostgresStatement(
-                    """
-                    INSERT INTO \(names.progress) (task, payload, expires_at) VALUES ($1, $2, $3)
-                    ON CONFLICT (task) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at
-                    """, [.text(task), .text(progress.json.jsonText), .double(clock.now().timeIntervalSince1970 + ttl.timeInterval)])
+                .insert(
+                    "INSERT INTO \(names.progress) (task, payload, expires_at)", types: ["text", "text", "double precision"],
+                    row: [.text(task), .text(progress.json.jsonText), .double(clock.now().timeIntervalSince1970 + ttl.timeInterval)],
+                    "ON CONFLICT (task) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at", key: 0)
             ])
     }
 
@@ -109,21 +93,23 @@ extension PostgresStore: CoordinationStore {
     @discardableResult
     public func deleteProgress(for task: String) async throws -> Bool {
         let rows = try await write(
-            "deleting the progress of '\(task)'", "DELETE FROM \(names.progress) WHERE task = $1 RETURNING expires_at", [.text(task)])
-        guard let expiresAt = try rows.first?.required(0, as: Double.self) else { return false }
+            "deleting the progress of '\(task)'",
+            statements: [PostgresStatement("DELETE FROM \(names.progress) WHERE task = $1 RETURNING expires_at", [.text(task)], returnsRows: true)])
+        guard let expiresAt = try rows.first?.double("expires_at") else { return false }
         return expiresAt > clock.now().timeIntervalSince1970
     }
 
     public func addActiveTask(_ task: String) async throws {
         try await write(
             "adding '\(task)' to the active set",
-            statements: [PostgresStatement("INSERT INTO \(names.activeTasks) (task) VALUES ($1) ON CONFLICT (task) DO NOTHING", [.text(task)])])
+            statements: [.insert("INSERT INTO \(names.activeTasks) (task)", types: ["text"], row: [.text(task)], "ON CONFLICT (task) DO NOTHING")])
     }
 
     @discardableResult
     public func removeActiveTask(_ task: String) async throws -> Bool {
         try await !write(
-            "removing '\(task)' from the active set", "DELETE FROM \(names.activeTasks) WHERE task = $1 RETURNING 1", [.text(task)]
+            "removing '\(task)' from the active set",
+            statements: [PostgresStatement("DELETE FROM \(names.activeTasks) WHERE task = $1 RETURNING task", [.text(task)], returnsRows: true)]
         ).isEmpty
     }
 
@@ -139,9 +125,9 @@ extension PostgresStore: CoordinationStore {
         try await write(
             "keeping a dead letter of '\(letter.taskName)'",
             statements: [
-                PostgresStatement(
-                    "INSERT INTO \(names.deadLetters) (task_name, event, reason, at) VALUES ($1, $2, $3, $4)",
-                    [.text(letter.taskName), .text(letter.event.jsonText), .text(letter.reason), .double(letter.at.timeIntervalSince1970)])
+                .insert(
+                    "INSERT INTO \(names.deadLetters) (task_name, event, reason, at)", types: ["text", "text", "text", "double precision"],
+                    row: [.text(letter.taskName), .text(letter.event.jsonText), .text(letter.reason), .double(letter.at.timeIntervalSince1970)], "")
             ])
     }
 
@@ -156,17 +142,19 @@ extension PostgresStore: CoordinationStore {
         }
     }
 
-    /// Deletes expired locks and progress entries at most once per ``purgeInterval``. They already
-    /// read as absent; this only keeps the tables small.
-    func purgeExpiredIfDue(_ connection: PostgresConnection, now: TimeInterval) async throws {
+    /// The deletes of expired locks and progress entries, at most once per ``purgeInterval``
+    /// (else none). They already read as absent; this only keeps the tables small.
+    func purgeStatementsIfDue(now: TimeInterval) -> [PostgresStatement] {
         let due = nextPurge.withLock { next in
             guard now >= next else { return false }
             next = now + Self.purgeInterval
             return true
         }
-        guard due else { return }
-        try await connection.run("DELETE FROM \(names.locks) WHERE expires_at <= $1", [.double(now)], logger: logger)
-        try await connection.run("DELETE FROM \(names.progress) WHERE expires_at <= $1", [.double(now)], logger: logger)
+        guard due else { return [] }
+        return [
+            PostgresStatement("DELETE FROM \(names.locks) WHERE expires_at <= $1", [.double(now)]),
+            PostgresStatement("DELETE FROM \(names.progress) WHERE expires_at <= $1", [.double(now)]),
+        ]
     }
 }
 
@@ -175,9 +163,9 @@ extension PostgresStore: AuditLog {
         try await write(
             "writing an audit entry of '\(entry.taskName)'",
             statements: [
-                PostgresStatement(
-                    "INSERT INTO \(names.audit) (task_name, action, actor, at, outcome) VALUES ($1, $2, $3, $4, $5)",
-                    [.text(entry.taskName), .text(entry.action), .text(entry.actor), .double(entry.at.timeIntervalSince1970), .text(entry.outcome)])
+                .insert(
+                    "INSERT INTO \(names.audit) (task_name, action, actor, at, outcome)", types: ["text", "text", "text", "double precision", "text"],
+                    row: [.text(entry.taskName), .text(entry.action), .text(entry.actor), .double(entry.at.timeIntervalSince1970), .text(entry.outcome)], "")
             ])
     }
 

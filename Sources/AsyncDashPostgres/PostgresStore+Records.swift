@@ -29,9 +29,11 @@ extension PostgresStore: RecordStore {
                     try await connection.run("CREATE INDEX IF NOT EXISTS \(PostgresNames.quote(index)) ON \(sql.table) (\"updated_at\")", logger: self.logger)
                 }
             }
-            try await connection.run(
-                PostgresSchema.notifyTrigger(table: sql.table, column: model.keyColumn, names: names, events: "INSERT OR UPDATE OR DELETE"),
-                logger: self.logger)
+            for statement in PostgresSchema.notifyTrigger(
+                table: sql.table, name: model.table, column: model.keyColumn, names: names, events: "INSERT OR UPDATE OR DELETE")
+            {
+                try await connection.run(statement, logger: self.logger)
+            }
         }
     }
 
@@ -92,23 +94,21 @@ extension PostgresStore: RecordStore {
     }
 
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange) async throws {
-        let (text, values) = try applyStatement(for: change, model: model, key: key)
-        try await write("writing record '\(key)' of \(model.table)", statements: [PostgresStatement(text, values)])
+        let statement = try applyStatement(for: change, model: model, key: key)
+        try await write("writing record '\(key)' of \(model.table)", statements: [statement])
     }
 
     /// Applies `change` and appends `messages` to the outbox in one transaction.
     public func apply(_ model: RecordModel, key: String, _ change: RecordChange, outbox messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return try await apply(model, key: key, change) }
-        let (text, values) = try applyStatement(for: change, model: model, key: key)
-        try await write(
-            "writing record '\(key)' of \(model.table) with its outbox events",
-            statements: [PostgresStatement(text, values), outboxStatement(messages)])
+        let statement = try applyStatement(for: change, model: model, key: key)
+        try await write("writing record '\(key)' of \(model.table) with its outbox events", statements: [statement, outboxStatement(messages)])
     }
 
     /// One `INSERT … ON CONFLICT DO UPDATE` with the semantics of ``RecordChange/apply(to:isNew:)``:
     /// `always` columns overwritten, `guarded` ones only while the existing row's guard column
     /// holds none of the guard values.
-    func applyStatement(for change: RecordChange, model: RecordModel, key: String) throws -> (String, [PostgresValue]) {
+    func applyStatement(for change: RecordChange, model: RecordModel, key: String) throws -> PostgresStatement {
         let sql = sql(for: model)
         enum Write: Int { case none = 0, insertOnly, guarded, always }
         var writes = [Write](repeating: .none, count: model.columns.count)
@@ -128,12 +128,16 @@ extension PostgresStore: RecordStore {
 
         var values: [PostgresValue] = []
         var columns: [String] = []
+        var types: [String] = []
+        var keyPosition = 0
         for (index, value) in inserted.enumerated() {
             guard let value else { continue }
+            if index == sql.keyIndex { keyPosition = columns.count }
             columns.append(sql.quotedNames[index])
+            types.append(PostgresSchema.valueType(model.columns[index].type))
             values.append(PostgresValue(value.stored(as: model.columns[index].type)))
         }
-        let marks = (1...values.count).map { "$\($0)" }
+        let rowCount = values.count
         var guardCondition: String?
         if let name = change.guardColumn, let index = sql.columnIndex[name], !change.guardValues.isEmpty,
             model.columns[index].type == .text || model.columns[index].type == .json
@@ -162,10 +166,10 @@ extension PostgresStore: RecordStore {
                 break
             }
         }
-        var text = "INSERT INTO \(sql.table) AS t (\(columns.joined(separator: ", "))) VALUES (\(marks.joined(separator: ", "))) "
-        text += "ON CONFLICT (\(sql.key)) DO "
-        text += assignments.isEmpty ? "NOTHING" : "UPDATE SET " + assignments.joined(separator: ", ")
-        return (text, values)
+        let tail = "ON CONFLICT (\(sql.key)) DO " + (assignments.isEmpty ? "NOTHING" : "UPDATE SET " + assignments.joined(separator: ", "))
+        return .insert(
+            "INSERT INTO \(sql.table) AS t (\(columns.joined(separator: ", ")))", types: types, row: Array(values.prefix(rowCount)), tail,
+            shared: Array(values.dropFirst(rowCount)), key: assignments.isEmpty ? nil : keyPosition)
     }
 
     public func fetch(_ model: RecordModel, key: String) async throws -> Record? {

@@ -32,7 +32,7 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     let names: PostgresNames
     let changeFeed: PostgresChangeFeed
-    /// Group commit for short writes (``batched(_:_:)``).
+    /// Group commit for short writes (``write(_:statements:)``).
     let batcher: PostgresWriteBatcher
     private let ready = Mutex<Task<Void, any Error>?>(nil)
     private let connected = Mutex(false)
@@ -210,35 +210,19 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body` among the concurrent short writes of one group-committed transaction
-    /// (``PostgresWriteBatcher``), after ``ensureReady()``; returns once that transaction
-    /// committed. A lost connection is retried like ``transaction(_:_:)``. `body` must not throw
-    /// to undo its own changes (that rolls back the batch): use a savepoint and return.
-    func batched<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// Write statements in one group-committed batch (sent with the batch's other writes in one
+    /// call: ``PostgresWriteBatcher``), after ``ensureReady()``; returns, once it committed, the
+    /// rows of those that return rows. A lost connection is retried like ``transaction(_:_:)``.
+    @discardableResult
+    func write(_ operation: String, statements: [PostgresStatement]) async throws -> [PostgresResultRow] {
         try await retryingConnectionLoss(operation) {
             try await self.ensureReady()
-            return try await self.batcher.write(body)
-        }
-    }
-
-    /// Write statements with no rows to read, in order, in one group-committed batch (sent with
-    /// the batch's other statements in one call: ``PostgresWriteBatcher``); returns once it committed.
-    func write(_ operation: String, statements: [PostgresStatement]) async throws {
-        try await retryingConnectionLoss(operation) {
-            try await self.ensureReady()
-            try await self.batcher.write(statements: statements)
+            return try await self.batcher.write(statements: statements)
         }
     }
 
     /// Batches of writes that ran one statement at a time because their batch call failed.
     var batchFallbacks: Int { batcher.fallbacks }
-
-    /// One write statement through ``batched(_:_:)``, with its rows.
-    @discardableResult
-    func write(_ operation: String, _ sql: String, _ values: [PostgresValue] = []) async throws -> [PostgresRow] {
-        let logger = logger
-        return try await batched(operation) { connection in try await connection.run(sql, values, logger: logger) }
-    }
 
     /// Runs one statement on a pooled connection and collects its rows (retried like ``transaction(_:_:)``).
     @discardableResult

@@ -13,6 +13,17 @@ enum PostgresValue: Sendable {
     case doubles([Double])
     case ints([Int])
     case bools([Bool])
+    /// A column of a merged insert (``PostgresStatementBatch/merge(_:)``): the text forms of its
+    /// values, `nil` for NULL, bound as an array literal the statement casts (`$k::type[]`).
+    case column([String?])
+
+    /// Whether this is one value (not an array).
+    var isScalar: Bool {
+        switch self {
+        case .null, .text, .int, .double, .bool: true
+        case .texts, .doubles, .ints, .bools, .column: false
+        }
+    }
 
     static func bindings(_ values: [PostgresValue]) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)
@@ -27,6 +38,7 @@ enum PostgresValue: Sendable {
             case .doubles(let doubles): bindings.append(doubles)
             case .ints(let ints): bindings.append(ints)
             case .bools(let bools): bindings.append(bools)
+            case .column(let elements): bindings.append(PostgresStatementBatch.arrayText(elements))
             }
         }
         return bindings

@@ -1,65 +1,43 @@
+import AsyncDash
 import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
 
 /// Group commit for a ``PostgresStore``'s short writes (record events, progress, the active set,
-/// lock reservations and releases, outbox and audit appends): writes from concurrent callers run
-/// one after another in one transaction on one connection and are committed together — one WAL
-/// flush and one pool checkout for many events, as the SQLite store's batcher does.
+/// lock reservations and releases, outbox and audit appends): the writes of concurrent callers
+/// go to the server together, in one call of the store's batch function, committed at once —
+/// one round trip, one WAL flush and one pool checkout for many events.
 ///
-/// A caller returns once the transaction holding its write has committed, never before. When
-/// one write throws, the transaction is rolled back: that write's caller gets its error, and the
-/// other writes run again in the next transaction. A lost connection or a failed `COMMIT` fails
+/// A write is a list of statements (``PostgresStatement``). The batch's statements are rewritten
+/// to read their values from one bound array (``PostgresStatementBatch``; values never enter SQL
+/// text), one-row inserts of one shape are merged into one insert, and the rows of statements
+/// that return rows come back to their writes.
+///
+/// A caller returns once the call holding its write has committed, never before. When the call
+/// fails for any reason but a lost connection or a conflict, the batch runs again one statement
+/// at a time in a transaction, which finds the write at fault: that write's caller gets its
+/// error, the others run again in the next batch. A lost connection or a failed `COMMIT` fails
 /// every write of the batch with that error (the store's callers retry a lost connection, and
 /// each write is written to be applied once). A deadlock or serialization failure runs the batch
 /// again, up to 5 times per write.
-///
-/// A write that must undo its own changes (a lock reservation that finds a key held) does it with
-/// a savepoint and returns normally: only a thrown error rolls back the batch.
-///
-/// Writes given as statements (``write(statements:)``, the common case: an event's record
-/// change, progress, an outbox or audit append) are sent together as one call of the store's
-/// batch function (``PostgresStatementBatch``): a batch of only such writes is one round trip in
-/// all, committed by the call itself. When that call fails for any reason but a lost connection
-/// or a conflict, the batch runs again one statement at a time, which finds the write at fault.
 final class PostgresWriteBatcher: Sendable {
-    typealias Body = @Sendable (PostgresConnection) async throws -> any Sendable
-    /// Runs one batch's transaction on a pooled connection.
-    typealias Runner = @Sendable (_ transaction: @escaping @Sendable (PostgresConnection) async throws -> Outcome) async throws -> Outcome
+    /// Runs one batch on a pooled connection.
+    typealias Runner = @Sendable (_ batch: @escaping @Sendable (PostgresConnection) async throws -> Outcome) async throws -> Outcome
 
     enum Outcome: Sendable {
-        case committed([any Sendable])
-        /// Write `index` threw `error` (not a lost connection): the transaction was rolled back.
+        /// Each write's rows.
+        case committed([[PostgresResultRow]])
+        /// Write `index` threw `error` (not a lost connection), or the batch call did (`index`
+        /// -1): nothing was committed.
         case failed(index: Int, error: any Error)
         /// A deadlock or serialization failure: rolled back, to be run again.
         case conflict(any Error)
     }
 
-    /// A write: statements (their values sent in one call with the rest of the batch), or a
-    /// body that runs on the batch's connection and returns a value.
-    enum Work: Sendable {
-        case statements([PostgresStatement])
-        case body(Body)
-
-        /// The write as a body, for a batch run one statement at a time.
-        var body: Body {
-            switch self {
-            case .body(let body): return body
-            case .statements(let statements):
-                return { connection in
-                    for statement in statements {
-                        try await connection.run(statement.sql, statement.values, logger: PostgresWriteBatcher.silent)
-                    }
-                    return ()
-                }
-            }
-        }
-    }
-
     private struct Pending: Sendable {
-        var work: Work
-        var continuation: CheckedContinuation<any Sendable, any Error>
+        var statements: [PostgresStatement]
+        var continuation: CheckedContinuation<[PostgresResultRow], any Error>
         var conflicts = 0
     }
 
@@ -70,8 +48,7 @@ final class PostgresWriteBatcher: Sendable {
     }
 
     private let state = Mutex(State())
-    /// How many batches ran one statement at a time after their batch call failed (see
-    /// ``fallbacks``).
+    /// How many batches ran one statement at a time after their batch call failed.
     private let fallbackCount = Atomic<Int>(0)
     private let batchFunction: String?
     private let maxBatch: Int
@@ -80,14 +57,13 @@ final class PostgresWriteBatcher: Sendable {
     private let isConflict: @Sendable (any Error) -> Bool
 
     /// - Parameters:
-    ///   - maxBatch: The most writes in one transaction.
-    ///   - maxConcurrentBatches: The most transactions in flight at once (each on its own
-    ///     connection): the statements of one batch run one after another, so a few batches at
-    ///     once keep the server's cores busy while each commit is flushed.
+    ///   - maxBatch: The most writes in one batch.
+    ///   - maxConcurrentBatches: The most batches in flight at once (each on its own connection),
+    ///     so the server's cores stay busy while a commit is flushed.
     ///   - batchFunction: The qualified name of the store's batch function, or `nil` to send
-    ///     every statement on its own.
+    ///     every statement on its own (in one transaction per batch).
     ///   - isConflict: Whether an error is a deadlock or serialization failure.
-    ///   - runner: Runs a transaction body on a pooled connection (with the store's attempt limit).
+    ///   - runner: Runs a batch on a pooled connection (with the store's attempt limit).
     init(
         maxBatch: Int = 64, maxConcurrentBatches: Int = 4, batchFunction: String?, isConflict: @escaping @Sendable (any Error) -> Bool,
         runner: @escaping Runner
@@ -103,20 +79,14 @@ final class PostgresWriteBatcher: Sendable {
     /// fault, or a statement the batch function refused).
     var fallbacks: Int { fallbackCount.load(ordering: .relaxed) }
 
-    /// Runs `body` in the next batch's transaction; returns its value once that transaction has committed.
-    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await enqueue(.body { connection in try await body(connection) })
-    }
-
-    /// Runs `statements`, in order, in the next batch; returns once that batch has committed.
-    func write(statements: [PostgresStatement]) async throws {
-        let _: Void = try await enqueue(.statements(statements))
-    }
-
-    private func enqueue<T: Sendable>(_ work: Work) async throws -> T {
-        let value = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<any Sendable, any Error>) in
+    /// Runs `statements` in the next batch; returns, once that batch has committed, the rows of
+    /// those that return rows, in order. Statements of one write must not depend on each other's
+    /// order (see ``PostgresStatementBatch/merged(_:)``).
+    @discardableResult
+    func write(statements: [PostgresStatement]) async throws -> [PostgresResultRow] {
+        try await withCheckedThrowingContinuation { continuation in
             let start = state.withLock { state in
-                state.pending.append(Pending(work: work, continuation: continuation))
+                state.pending.append(Pending(statements: statements, continuation: continuation))
                 guard state.drains < maxConcurrentBatches else { return false }
                 state.drains += 1
                 return true
@@ -124,8 +94,6 @@ final class PostgresWriteBatcher: Sendable {
             // Detached: the batch belongs to every caller in it, not to the one that started it.
             if start { Task.detached { await self.drain() } }
         }
-        guard let typed = value as? T else { throw PostgresWriteBatcherTypeError() }
-        return typed
     }
 
     private func drain() async {
@@ -147,110 +115,28 @@ final class PostgresWriteBatcher: Sendable {
 
     private func run(_ batch: [Pending]) async {
         let isConflict = isConflict
-        let outcome: Outcome
+        let writes = batch.map(\.statements)
+        var outcome: Outcome
         do {
-            if let call = batchCall(batch) {
-                outcome = try await runner { connection in try await Self.runCalling(call, batch.map(\.work), connection, isConflict) }
+            if let call = batchCall(writes) {
+                outcome = try await runner { connection in try await call.run(on: connection, writes: writes.count, isConflict) }
+                if case .failed(let index, _) = outcome, index < 0 {
+                    // The call failed: run the batch one statement at a time, which names the write at fault.
+                    fallbackCount.add(1, ordering: .relaxed)
+                    outcome = try await runner { connection in try await Self.runOneByOne(writes, connection, isConflict) }
+                }
             } else {
-                outcome = try await runner { connection in try await Self.runOneByOne(batch.map(\.work.body), connection, isConflict) }
-            }
-            if case .failed(let index, _) = outcome, index < 0 {
-                // The call failed: run the batch one statement at a time, which names the write at fault.
-                fallbackCount.add(1, ordering: .relaxed)
-                let again = try await runner { connection in try await Self.runOneByOne(batch.map(\.work.body), connection, isConflict) }
-                await finish(batch, again)
-                return
+                outcome = try await runner { connection in try await Self.runOneByOne(writes, connection, isConflict) }
             }
         } catch {
             for pending in batch { pending.continuation.resume(throwing: error) }
             return
         }
-        await finish(batch, outcome)
-    }
-
-    /// The call sending the batch's statement writes, when there are any and each can be sent so.
-    private func batchCall(_ batch: [Pending]) -> PostgresStatement? {
-        guard let batchFunction else { return nil }
-        var call = PostgresStatementBatch()
-        for pending in batch {
-            guard case .statements(let statements) = pending.work else { continue }
-            for statement in statements where !call.append(statement) { return nil }
-        }
-        return call.isEmpty ? nil : call.call(function: batchFunction)
-    }
-
-    /// The statement writes in one call, then the bodies; without bodies the call is its own
-    /// transaction (one round trip). A failed call reports `.failed(index: -1, …)`.
-    private static func runCalling(
-        _ call: PostgresStatement, _ works: [Work], _ connection: PostgresConnection, _ isConflict: @Sendable (any Error) -> Bool
-    ) async throws -> Outcome {
-        let bodies = works.enumerated().compactMap { index, work -> (Int, Body)? in
-            if case .body(let body) = work { return (index, body) }
-            return nil
-        }
-        if bodies.isEmpty {
-            do {
-                try await connection.run(call.sql, call.values, logger: silent)
-            } catch {
-                if isConflict(error) { return .conflict(error) }
-                if PostgresStore.isConnectionLoss(error) { throw error }
-                return .failed(index: -1, error: error)
-            }
-            return .committed(works.map { _ in () })
-        }
-        try await connection.query("BEGIN", logger: silent)
-        var values = [any Sendable](repeating: (), count: works.count)
-        do {
-            try await connection.run(call.sql, call.values, logger: silent)
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: silent)
-            if isConflict(error) { return .conflict(error) }
-            if PostgresStore.isConnectionLoss(error) { throw error }
-            return .failed(index: -1, error: error)
-        }
-        for (index, body) in bodies {
-            do {
-                values[index] = try await body(connection)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: silent)
-                if isConflict(error) { return .conflict(error) }
-                if PostgresStore.isConnectionLoss(error) { throw error }
-                return .failed(index: index, error: error)
-            }
-        }
-        try await connection.query("COMMIT", logger: silent)
-        return .committed(values)
-    }
-
-    /// Every write's statements sent one by one in one transaction.
-    private static func runOneByOne(
-        _ bodies: [Body], _ connection: PostgresConnection, _ isConflict: @Sendable (any Error) -> Bool
-    ) async throws -> Outcome {
-        try await connection.query("BEGIN", logger: silent)
-        var values: [any Sendable] = []
-        values.reserveCapacity(bodies.count)
-        for (index, body) in bodies.enumerated() {
-            do {
-                values.append(try await body(connection))
-            } catch {
-                // A failed ROLLBACK means the connection is gone, which ends the transaction too.
-                _ = try? await connection.query("ROLLBACK", logger: silent)
-                if isConflict(error) { return .conflict(error) }
-                if PostgresStore.isConnectionLoss(error) { throw error }
-                return .failed(index: index, error: error)
-            }
-        }
-        try await connection.query("COMMIT", logger: silent)
-        return .committed(values)
-    }
-
-    private func finish(_ batch: [Pending], _ outcome: Outcome) async {
         switch outcome {
-        case .committed(let values):
-            for (pending, value) in zip(batch, values) { pending.continuation.resume(returning: value) }
+        case .committed(let rows):
+            for (pending, rows) in zip(batch, rows) { pending.continuation.resume(returning: rows) }
         case .failed(let index, let error):
             guard batch.indices.contains(index) else {
-                // Only a batch call reports no index, and it is run again one by one first.
                 for pending in batch { pending.continuation.resume(throwing: error) }
                 return
             }
@@ -269,6 +155,78 @@ final class PostgresWriteBatcher: Sendable {
         }
     }
 
+    /// The call sending the batch, when each of its statements can be sent so.
+    private func batchCall(_ writes: [[PostgresStatement]]) -> BatchCall? {
+        guard let batchFunction else { return nil }
+        var statements: [PostgresStatement] = []
+        for (index, write) in writes.enumerated() {
+            for var statement in write {
+                statement.write = index
+                statements.append(statement)
+            }
+        }
+        var call = PostgresStatementBatch()
+        guard call.append(contentsOf: statements), !call.isEmpty else { return nil }
+        return BatchCall(statement: call.call(function: batchFunction), writes: call.writes)
+    }
+
+    /// A batch's call, and the write each of its statements belongs to.
+    private struct BatchCall: Sendable {
+        var statement: PostgresStatement
+        var writes: [Int]
+
+        /// Runs the call, its own transaction: one round trip.
+        func run(on connection: PostgresConnection, writes count: Int, _ isConflict: @Sendable (any Error) -> Bool) async throws -> Outcome {
+            var rows = [[PostgresResultRow]](repeating: [], count: count)
+            do {
+                for row in try await connection.run(statement.sql, statement.values, logger: PostgresWriteBatcher.silent) {
+                    let number = Int(try row.required(0, as: Int32.self))
+                    guard writes.indices.contains(number - 1), rows.indices.contains(writes[number - 1]) else {
+                        throw PostgresResultRowError(column: "n", value: .int(number))
+                    }
+                    rows[writes[number - 1]].append(PostgresResultRow(json: try row.required(1, as: String.self)))
+                }
+            } catch {
+                if isConflict(error) { return .conflict(error) }
+                if PostgresStore.isConnectionLoss(error) { throw error }
+                return .failed(index: -1, error: error)
+            }
+            return .committed(rows)
+        }
+    }
+
+    /// Every write's statements sent one by one in one transaction.
+    private static func runOneByOne(
+        _ writes: [[PostgresStatement]], _ connection: PostgresConnection, _ isConflict: @Sendable (any Error) -> Bool
+    ) async throws -> Outcome {
+        try await connection.query("BEGIN", logger: silent)
+        var results: [[PostgresResultRow]] = []
+        results.reserveCapacity(writes.count)
+        for (index, statements) in writes.enumerated() {
+            do {
+                var rows: [PostgresResultRow] = []
+                for statement in statements {
+                    if statement.returnsRows {
+                        for row in try await connection.run(statement.rowsAsJSON, statement.values, logger: silent) {
+                            rows.append(PostgresResultRow(json: try row.required(0, as: String.self)))
+                        }
+                    } else {
+                        try await connection.run(statement.sql, statement.values, logger: silent)
+                    }
+                }
+                results.append(rows)
+            } catch {
+                // A failed ROLLBACK means the connection is gone, which ends the transaction too.
+                _ = try? await connection.query("ROLLBACK", logger: silent)
+                if isConflict(error) { return .conflict(error) }
+                if PostgresStore.isConnectionLoss(error) { throw error }
+                return .failed(index: index, error: error)
+            }
+        }
+        try await connection.query("COMMIT", logger: silent)
+        return .committed(results)
+    }
+
     /// Puts writes back at the head of the queue, in their order (the drain in progress, or
     /// another, runs them next).
     private func requeue(_ writes: [Pending]) {
@@ -277,9 +235,4 @@ final class PostgresWriteBatcher: Sendable {
     }
 
     static let silent = Logger(label: "asyncdash.postgres.batch", factory: { _ in SwiftLogNoOpLogHandler() })
-}
-
-/// A batched write's value came back as another type (a bug in the batcher).
-struct PostgresWriteBatcherTypeError: Error, CustomStringConvertible {
-    var description: String { "a batched PostgreSQL write returned a value of the wrong type" }
 }

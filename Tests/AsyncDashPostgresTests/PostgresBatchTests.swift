@@ -34,6 +34,53 @@ struct PostgresStatementRewriteTests {
         #expect(PostgresStatementBatch.rewrite(PostgresStatement(sql, [.text("a"), .text("b")]), base: 0) == nil)
     }
 
+    @Test func oneRowInsertsOfOneShapeBecomeOneInsertAndRowsOfOneKeyGoInSeparateOnesInOrder() throws {
+        func progress(_ task: String, _ text: String) -> PostgresStatement {
+            .insert(
+                "INSERT INTO p (task, payload)", types: ["text", "text"], row: [.text(task), .text(text)],
+                "ON CONFLICT (task) DO UPDATE SET payload = excluded.payload", key: 0)
+        }
+        func audit(_ task: String, _ outcome: PostgresValue) -> PostgresStatement {
+            .insert("INSERT INTO a (task_name, outcome)", types: ["text", "text"], row: [.text(task), outcome], "")
+        }
+        let other = PostgresStatement("DELETE FROM x WHERE k = $1", [.text("k")])
+        let merged = PostgresStatementBatch.merged([
+            progress("t1", "a"), audit("t1", .text("ok")), progress("t2", "b"), other, progress("t1", "c"), audit("t2", .null),
+            progress("t3", "d"),
+        ])
+        let unnest = "SELECT u.c1, u.c2 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(c1, c2, i) ORDER BY u.i"
+        // Inserts first, in the order of their text (the order concurrent batches lock rows in),
+        // then the other statements.
+        #expect(merged.map(\.sql) == [
+            "INSERT INTO a (task_name, outcome) \(unnest) ",
+            "INSERT INTO p (task, payload) \(unnest) ON CONFLICT (task) DO UPDATE SET payload = excluded.payload",
+            // t1's second progress, after its first, alone: one insert cannot update a row twice.
+            "INSERT INTO p (task, payload) VALUES ($1, $2) ON CONFLICT (task) DO UPDATE SET payload = excluded.payload",
+            "DELETE FROM x WHERE k = $1",
+        ])
+        #expect(try #require(PostgresStatementBatch.rewrite(merged[0], base: 0)).1 == [#"{"t1","t2"}"#, #"{"ok",NULL}"#])
+        #expect(try #require(PostgresStatementBatch.rewrite(merged[1], base: 0)).1 == [#"{"t1","t2","t3"}"#, #"{"a","b","d"}"#])
+        #expect(try #require(PostgresStatementBatch.rewrite(merged[2], base: 0)).1 == ["t1", "c"])
+    }
+
+    @Test func rowsThatUpdateOnConflictAreInKeyOrder() throws {
+        let rows = ["b", "a", "c"].map { task in
+            PostgresStatement.insert("INSERT INTO p (task)", types: ["text"], row: [.text(task)], "ON CONFLICT (task) DO UPDATE SET task = excluded.task", key: 0)
+        }
+        let merged = PostgresStatementBatch.merged(rows)
+        #expect(merged.count == 1)
+        #expect(try #require(PostgresStatementBatch.rewrite(merged[0], base: 0)).1 == [#"{"a","b","c"}"#])
+    }
+
+    @Test func insertsWithDifferentSharedValuesStayApart() {
+        func guarded(_ task: String, _ guardValue: String) -> PostgresStatement {
+            .insert(
+                "INSERT INTO r AS t (k, s)", types: ["text", "text"], row: [.text(task), .text("x")],
+                "ON CONFLICT (k) DO UPDATE SET s = CASE WHEN t.s IN ($3) THEN t.s ELSE excluded.s END", shared: [.text(guardValue)], key: 0)
+        }
+        #expect(PostgresStatementBatch.merged([guarded("a", "done"), guarded("b", "done"), guarded("c", "failed")]).count == 2)
+    }
+
     @Test func arraysQuoteEveryElement() {
         #expect(PostgresStatementBatch.arrayText(["a\"b", "c\\d", "", "NULL", "x,y", "{}"]) == #"{"a\"b","c\\d","","NULL","x,y","{}"}"#)
         #expect(PostgresStatementBatch.arrayText([]) == "{}")
@@ -112,6 +159,42 @@ struct PostgresBatchTests {
         let outbox = try await store.entries(consumer: "c", states: [.pending], limit: 100)
         #expect(Set(outbox.map(\.message.event)) == Set(Self.hostile.map { JSONValue.string($0) }))
         #expect(try await store.deadLetters().map(\.reason).sorted() == Self.hostile.sorted())
+    }
+
+    @Test func concurrentWritesOfOneKeyAllLandWithoutAFallback() async throws {
+        let schema = TestPostgres.freshSchema("batch")
+        defer { Task { await TestPostgres.drop([schema]) } }
+        let store = try PostgresStore(url: TestPostgres.url(schema: schema))
+        try await store.prepare(Self.model)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    var change = RecordChange()
+                    change.always = [.init("message", .text("m\(index)"))]
+                    change.onInsert = [.init("count", .integer(index))]
+                    try await store.apply(Self.model, key: "same-\(index % 3)", change)
+                }
+                group.addTask { try await store.setProgress(.text("p\(index)"), for: "same-\(index % 3)", ttl: .seconds(60)) }
+                group.addTask { try await store.addActiveTask("same-\(index % 3)") }
+            }
+            try await group.waitForAll()
+        }
+        #expect(store.batchFallbacks == 0)
+        for key in 0..<3 {
+            let record = try #require(try await store.fetch(Self.model, key: "same-\(key)"))
+            // The first insert's count stays (onInsert); the message is one of the writes'.
+            guard case .text(let message) = record["message"], let n = Int(message.dropFirst()) else {
+                Issue.record("message \(String(describing: record["message"]))")
+                continue
+            }
+            #expect(n % 3 == key)
+            guard case .integer(let count) = record["count"] else {
+                Issue.record("count \(String(describing: record["count"]))")
+                continue
+            }
+            #expect(count % 3 == key)
+        }
+        #expect(try await store.activeTasks() == ["same-0", "same-1", "same-2"])
     }
 
     @Test func aWriteTheServerRefusesFailsAloneAndTheOthersInItsBatchAreStored() async throws {
