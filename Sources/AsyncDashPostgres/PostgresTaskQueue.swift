@@ -47,9 +47,9 @@ public final class PostgresTaskQueue: DurableTaskQueue, TaskQueueInspector {
         ]
         // Inserts, or replaces a finished row (a new `seq`: it queues behind the others); a queued
         // or running row is left alone and nothing is returned.
-        let written = try await store.run(
+        let written = try await store.write(
             "queueing task '\(job.taskName)'",
-            """
+            statements: [PostgresStatement("""
             INSERT INTO \(jobs) AS j (task_name, function_name, args, attempt, max_attempts, state, not_before, enqueued_at, recovered)
             VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8)
             ON CONFLICT (task_name) DO UPDATE SET
@@ -59,8 +59,8 @@ public final class PostgresTaskQueue: DurableTaskQueue, TaskQueueInspector {
                 cancel_requested = false, recovered = excluded.recovered, enqueued_at = excluded.enqueued_at,
                 started_at = NULL, finished_at = NULL
             WHERE j.state NOT IN ('queued', 'running')
-            RETURNING 1
-            """, values)
+            RETURNING task_name
+            """, values, returnsRows: true)])
         // Nothing written: a job of that name is queued or running — or this very job, committed
         // by an attempt whose acknowledgement was lost (same enqueue and not-before times).
         if written.isEmpty, try await store.run(
@@ -167,26 +167,32 @@ public final class PostgresTaskQueue: DurableTaskQueue, TaskQueueInspector {
             }
         // A finish sent again after its acknowledgement was lost finds its own earlier commit.
         let now = store.clock.now().timeIntervalSince1970
-        return try await !store.run(
+        return try await !store.write(
             "finishing task '\(taskName)'",
-            """
-            UPDATE \(jobs) SET state = $1, outcome = $2, finished_at = $3, lease_expires_at = NULL, write_token = $6
-            WHERE task_name = $4 AND lease_owner = $5 AND (state = 'running' OR (state = $1 AND write_token = $6))
-            RETURNING 1
-            """, [.text(state), .text(result), .double(now), .text(taskName), .text(workerID), .text(UUID().uuidString)]
+            statements: [
+                PostgresStatement(
+                    """
+                    UPDATE \(jobs) SET state = $1, outcome = $2, finished_at = $3, lease_expires_at = NULL, write_token = $6
+                    WHERE task_name = $4 AND lease_owner = $5 AND (state = 'running' OR (state = $1 AND write_token = $6))
+                    RETURNING task_name
+                    """, [.text(state), .text(result), .double(now), .text(taskName), .text(workerID), .text(UUID().uuidString)], returnsRows: true)
+            ]
         ).isEmpty
     }
 
     /// Puts the running job back in the queue as attempt `attempt`, claimable from `notBefore`.
     @discardableResult
     public func requeue(taskName: String, workerID: String, notBefore: Date, attempt: Int) async throws -> Bool {
-        try await !store.run(
+        try await !store.write(
             "requeueing task '\(taskName)'",
-            """
-            UPDATE \(jobs) SET state = 'queued', attempt = $1, not_before = $2,
-                lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL, started_at = NULL
-            WHERE task_name = $3 AND state = 'running' AND lease_owner = $4 RETURNING 1
-            """, [.int(attempt), .double(notBefore.timeIntervalSince1970), .text(taskName), .text(workerID)]
+            statements: [
+                PostgresStatement(
+                    """
+                    UPDATE \(jobs) SET state = 'queued', attempt = $1, not_before = $2,
+                        lease_owner = NULL, lease_expires_at = NULL, heartbeat_at = NULL, started_at = NULL
+                    WHERE task_name = $3 AND state = 'running' AND lease_owner = $4 RETURNING task_name
+                    """, [.int(attempt), .double(notBefore.timeIntervalSince1970), .text(taskName), .text(workerID)], returnsRows: true)
+            ]
         ).isEmpty
     }
 
