@@ -38,6 +38,10 @@ public struct PostgresStoreOptions: Sendable, Hashable {
     public var sslRootCertificate: String?
     public var schema: String = "public"
     public var poolSize: Int = 10
+    /// How many group-commit batches may be in flight at once, each on a connection of its own
+    /// (at most ``poolSize``). Two keep a 2-core machine busiest (one batch is being written
+    /// while the next is built); more can help where the server has more cores.
+    public var writeBatches: Int = 2
     public var connectTimeout: Duration = .seconds(10)
     public var readTimeLimit: Duration = .seconds(10)
     public var retryLimit: Duration = .seconds(60)
@@ -161,6 +165,8 @@ public struct PostgresStoreOptions: Sendable, Hashable {
                 schema = value
             case "pool_size":
                 poolSize = try number(Self.poolSizeRange, "connections", example: 10)
+            case "write_batches":
+                writeBatches = try number(1...64, "batches", example: 2)
             case "connect_timeout_ms":
                 connectTimeout = .milliseconds(try number(100...600_000, "milliseconds", example: 10_000))
             case "read_timeout_ms":
@@ -169,7 +175,7 @@ public struct PostgresStoreOptions: Sendable, Hashable {
                 retryLimit = .milliseconds(try number(0...3_600_000, "milliseconds", example: 60_000))
             default:
                 throw invalid(
-                    "unknown option '\(name)'; valid options are sslmode, sslrootcert, password_env, schema, pool_size, connect_timeout_ms, read_timeout_ms and retry_ms")
+                    "unknown option '\(name)'; valid options are sslmode, sslrootcert, password_env, schema, pool_size, write_batches, connect_timeout_ms, read_timeout_ms and retry_ms")
             }
         }
     }

@@ -10,16 +10,16 @@ struct PostgresStoreOptionsTests {
     @Test func defaultsAndEveryOption() throws {
         let plain = try PostgresStoreOptions(url: "postgres://db.internal/app", environment: [:])
         #expect(plain.user == "postgres" && plain.host == "db.internal" && plain.port == 5432 && plain.database == "app")
-        #expect(plain.sslMode == .prefer && plain.schema == "public" && plain.poolSize == 10)
+        #expect(plain.sslMode == .prefer && plain.schema == "public" && plain.poolSize == 10 && plain.writeBatches == 2)
         #expect(plain.password(environment: ["PGPASSWORD": "from-pg"]) == "from-pg")
 
         let full = try PostgresStoreOptions(
             url: "postgresql://app%20user@[::1]:6543/?sslmode=verify-full&sslrootcert=/etc/ca.pem&password_env=APP_PW&schema=dash_1"
-                + "&pool_size=3&connect_timeout_ms=500&read_timeout_ms=2000&retry_ms=0",
+                + "&pool_size=3&write_batches=5&connect_timeout_ms=500&read_timeout_ms=2000&retry_ms=0",
             environment: ["APP_PW": "s3cret", "PGPASSWORD": "not-this-one"])
         #expect(full.user == "app user" && full.host == "::1" && full.port == 6543 && full.database == "app user")
         #expect(full.sslMode == .verifyFull && full.sslRootCertificate == "/etc/ca.pem" && full.schema == "dash_1")
-        #expect(full.poolSize == 3 && full.connectTimeout == .milliseconds(500) && full.readTimeLimit == .seconds(2) && full.retryLimit == .zero)
+        #expect(full.poolSize == 3 && full.writeBatches == 5 && full.connectTimeout == .milliseconds(500) && full.readTimeLimit == .seconds(2) && full.retryLimit == .zero)
         #expect(full.password(environment: ["APP_PW": "s3cret", "PGPASSWORD": "not-this-one"]) == "s3cret")
         #expect(try PostgresStoreOptions(url: "postgres://u@h/d", environment: ["PGUSER": "ignored"]).user == "u")
         #expect(try PostgresStoreOptions(url: "postgres://h/d", environment: ["PGUSER": "from-env"]).user == "from-env")
@@ -32,6 +32,7 @@ struct PostgresStoreOptionsTests {
         ("postgres://u@h:99999/d", "the port '99999' is not a number from 1 to 65535"),
         ("postgres://u@h/d?sslmode=maybe", "expected one of disable, prefer, require, verify-ca, verify-full"),
         ("postgres://u@h/d?pool_size=0", "from 1 to 500"),
+        ("postgres://u@h/d?write_batches=65", "from 1 to 64"),
         ("postgres://u@h/d?schema=1bad", "not starting with a digit"),
         ("postgres://u@h/d?schema=a%22b", "ASCII letters, digits and _"),
         ("postgres://u@h/d?password_env=NOPE_NOT_SET", "the environment variable NOPE_NOT_SET is not set"),
