@@ -11,8 +11,35 @@ struct PostgresStatement: Sendable {
     /// Set for a one-row insert made by ``insert(_:types:row:_:shared:key:)``: such inserts of
     /// one batch with the same text and shared values become one multi-row insert.
     var row: RowInsert?
-    /// The index of the write this statement belongs to, in a batch (for its rows).
-    var write = 0
+    /// Where the statement's rows go in a batch: to its write (set by the batcher), or each row
+    /// to the write that asked for its key (a merged delete).
+    var route: Route = .write(0)
+    /// Set for a delete by key made by ``delete(from:where:equals:returning:)``: such deletes of
+    /// one batch become one delete of every key.
+    var keyedDelete: KeyedDelete?
+
+    enum Route: Sendable, Hashable {
+        case write(Int)
+        /// Each row to the write of the key in its column `column`.
+        case byKey(column: String, writes: [String: Int])
+    }
+
+    struct KeyedDelete: Sendable, Hashable {
+        var table: String
+        var column: String
+        var returning: [String]
+    }
+
+    /// `DELETE FROM table WHERE column = key RETURNING column, returning…` (`table` qualified
+    /// and quoted; the names unquoted).
+    static func delete(from table: String, where column: String, equals key: String, returning: [String]) -> PostgresStatement {
+        let columns = [column] + returning.filter { $0 != column }
+        var statement = PostgresStatement(
+            "DELETE FROM \(table) WHERE \(PostgresNames.quote(column)) = $1 RETURNING \(columns.map(PostgresNames.quote).joined(separator: ", "))",
+            [.text(key)], returnsRows: true)
+        statement.keyedDelete = KeyedDelete(table: table, column: column, returning: columns)
+        return statement
+    }
 
     init(_ sql: String, _ values: [PostgresValue] = [], returnsRows: Bool = false) {
         self.sql = sql
@@ -61,8 +88,8 @@ struct PostgresStatement: Sendable {
 struct PostgresStatementBatch: Sendable {
     private(set) var statements: [String] = []
     private(set) var returning: [Bool] = []
-    /// The write each statement belongs to.
-    private(set) var writes: [Int] = []
+    /// Where each statement's rows go.
+    private(set) var routes: [PostgresStatement.Route] = []
     private(set) var parameters: [String] = []
 
     var isEmpty: Bool { statements.isEmpty }
@@ -89,7 +116,7 @@ struct PostgresStatementBatch: Sendable {
         guard let (sql, values) = Self.rewrite(sent, base: parameters.count) else { return false }
         statements.append(sql)
         returning.append(statement.returnsRows)
-        writes.append(statement.write)
+        routes.append(statement.route)
         parameters.append(contentsOf: values)
         return true
     }
@@ -167,76 +194,6 @@ struct PostgresStatementBatch: Sendable {
             }
         }
         return (String(decoding: output, as: UTF8.self), texts)
-    }
-
-    /// `statements` with the one-row inserts of one shape (text and shared values) merged into
-    /// one multi-row insert; rows with the same conflict key go in separate inserts, in their
-    /// order.
-    ///
-    /// The inserts come first, in the order of their text, each with its rows in the order of
-    /// their keys, then the other statements in their order: concurrent batches lock the rows
-    /// they update in one order, so they do not deadlock on each other. A statement's place among
-    /// the others of its write may change: a write's statements must not depend on each other's
-    /// order (they write different tables).
-    static func merged(_ statements: [PostgresStatement]) -> [PostgresStatement] {
-        struct Shape: Hashable {
-            var sql: String
-            var shared: [String?]
-        }
-        // Each group: the statements, in order, each with its rank among those of its key.
-        var groups: [Shape: [[PostgresStatement]]] = [:]
-        var others: [PostgresStatement] = []
-        var ranks: [Shape: [String?: Int]] = [:]
-        for statement in statements {
-            guard let row = statement.row, !statement.returnsRows, row.count == row.types.count, row.count <= statement.values.count,
-                statement.values.prefix(row.count).allSatisfy(\.isScalar)
-            else {
-                others.append(statement)
-                continue
-            }
-            let shape = Shape(sql: statement.sql, shared: statement.values.dropFirst(row.count).map { textForm($0)?.text })
-            let keyText = row.key.flatMap { textForm(statement.values[$0])?.text }
-            var rank = 0
-            if row.key != nil {
-                rank = ranks[shape, default: [:]][keyText, default: 0]
-                ranks[shape, default: [:]][keyText] = rank + 1
-            }
-            var group = groups[shape] ?? []
-            while group.count <= rank { group.append([]) }
-            group[rank].append(statement)
-            groups[shape] = group
-        }
-        let shapes = groups.keys.sorted { a, b in
-            if a.sql != b.sql { return a.sql < b.sql }
-            return a.shared.map { $0 ?? "" }.lexicographicallyPrecedes(b.shared.map { $0 ?? "" })
-        }
-        var result: [PostgresStatement] = []
-        for shape in shapes {
-            for members in groups[shape] ?? [] { result.append(merge(members)) }
-        }
-        return result + others
-    }
-
-    /// The text form of a value as bytes, for ordering keys as the `"C"` collation does.
-    private static func keyOrder(_ statement: PostgresStatement) -> [UInt8] {
-        guard let key = statement.row?.key, statement.values.indices.contains(key), let text = textForm(statement.values[key])?.text else { return [] }
-        return Array(text.utf8)
-    }
-
-    /// One insert of every member's row (members share their text and shared values).
-    static func merge(_ members: [PostgresStatement]) -> PostgresStatement {
-        guard members.count > 1, let first = members.first, let row = first.row else { return members.first ?? PostgresStatement("") }
-        // Rows that update on conflict (their keys are distinct here) are locked in key order.
-        let members = row.key == nil ? members : members.sorted { keyOrder($0).lexicographicallyPrecedes(keyOrder($1)) }
-        let names = (1...row.count).map { "c\($0)" }
-        let arrays = row.types.enumerated().map { index, type in "$\(index + 1)::\(type)[]" }
-        let sql = "\(row.head) SELECT \(names.map { "u.\($0)" }.joined(separator: ", ")) FROM unnest(\(arrays.joined(separator: ", "))) "
-            + "WITH ORDINALITY AS u(\(names.joined(separator: ", ")), i) ORDER BY u.i \(row.tail)"
-        var values: [PostgresValue] = (0..<row.count).map { column in
-            .column(members.map { textForm($0.values[column])?.text })
-        }
-        values.append(contentsOf: first.values.dropFirst(row.count))
-        return PostgresStatement(sql, values)
     }
 
     /// The SQL type and text form of a value (PostgreSQL's input syntax), or `nil` for NULL.

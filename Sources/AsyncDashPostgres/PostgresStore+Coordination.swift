@@ -57,7 +57,7 @@ extension PostgresStore: CoordinationStore {
     public func releaseLocks(owner: String) async throws -> [String] {
         try await write(
             "releasing the locks of '\(owner)'",
-            statements: [PostgresStatement("DELETE FROM \(names.locks) WHERE owner = $1 RETURNING key", [.text(owner)], returnsRows: true)]
+            statements: [.delete(from: names.locks, where: "owner", equals: owner, returning: ["key"])]
         ).map { try $0.text("key") }.sorted()
     }
 
@@ -94,7 +94,7 @@ extension PostgresStore: CoordinationStore {
     public func deleteProgress(for task: String) async throws -> Bool {
         let rows = try await write(
             "deleting the progress of '\(task)'",
-            statements: [PostgresStatement("DELETE FROM \(names.progress) WHERE task = $1 RETURNING expires_at", [.text(task)], returnsRows: true)])
+            statements: [.delete(from: names.progress, where: "task", equals: task, returning: ["expires_at"])])
         guard let expiresAt = try rows.first?.double("expires_at") else { return false }
         return expiresAt > clock.now().timeIntervalSince1970
     }
@@ -109,7 +109,7 @@ extension PostgresStore: CoordinationStore {
     public func removeActiveTask(_ task: String) async throws -> Bool {
         try await !write(
             "removing '\(task)' from the active set",
-            statements: [PostgresStatement("DELETE FROM \(names.activeTasks) WHERE task = $1 RETURNING task", [.text(task)], returnsRows: true)]
+            statements: [.delete(from: names.activeTasks, where: "task", equals: task, returning: [])]
         ).isEmpty
     }
 

@@ -161,19 +161,19 @@ final class PostgresWriteBatcher: Sendable {
         var statements: [PostgresStatement] = []
         for (index, write) in writes.enumerated() {
             for var statement in write {
-                statement.write = index
+                statement.route = .write(index)
                 statements.append(statement)
             }
         }
         var call = PostgresStatementBatch()
         guard call.append(contentsOf: statements), !call.isEmpty else { return nil }
-        return BatchCall(statement: call.call(function: batchFunction), writes: call.writes)
+        return BatchCall(statement: call.call(function: batchFunction), routes: call.routes)
     }
 
-    /// A batch's call, and the write each of its statements belongs to.
+    /// A batch's call, and where the rows of each of its statements go.
     private struct BatchCall: Sendable {
         var statement: PostgresStatement
-        var writes: [Int]
+        var routes: [PostgresStatement.Route]
 
         /// Runs the call, its own transaction: one round trip.
         func run(on connection: PostgresConnection, writes count: Int, _ isConflict: @Sendable (any Error) -> Bool) async throws -> Outcome {
@@ -181,10 +181,15 @@ final class PostgresWriteBatcher: Sendable {
             do {
                 for row in try await connection.run(statement.sql, statement.values, logger: PostgresWriteBatcher.silent) {
                     let number = Int(try row.required(0, as: Int32.self))
-                    guard writes.indices.contains(number - 1), rows.indices.contains(writes[number - 1]) else {
-                        throw PostgresResultRowError(column: "n", value: .int(number))
+                    guard routes.indices.contains(number - 1) else { throw PostgresResultRowError(column: "n", value: .int(number)) }
+                    let result = PostgresResultRow(json: try row.required(1, as: String.self))
+                    let write: Int?
+                    switch routes[number - 1] {
+                    case .write(let index): write = index
+                    case .byKey(let column, let writes): write = try writes[result.text(column)]
                     }
-                    rows[writes[number - 1]].append(PostgresResultRow(json: try row.required(1, as: String.self)))
+                    guard let write, rows.indices.contains(write) else { throw PostgresResultRowError(column: "n", value: .int(number)) }
+                    rows[write].append(result)
                 }
             } catch {
                 if isConflict(error) { return .conflict(error) }

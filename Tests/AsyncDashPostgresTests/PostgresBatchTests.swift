@@ -81,6 +81,22 @@ struct PostgresStatementRewriteTests {
         #expect(PostgresStatementBatch.merged([guarded("a", "done"), guarded("b", "done"), guarded("c", "failed")]).count == 2)
     }
 
+    @Test func deletesByKeyOfOneShapeBecomeOneDeleteWhoseRowsGoToTheFirstAskerOfTheirKey() throws {
+        func delete(_ key: String, write: Int) -> PostgresStatement {
+            var statement = PostgresStatement.delete(from: "s.active", where: "task", equals: key, returning: [])
+            statement.route = .write(write)
+            return statement
+        }
+        var other = PostgresStatement("DELETE FROM s.locks WHERE owner = $1", [.text("o")])
+        other.route = .write(9)
+        let merged = PostgresStatementBatch.merged([delete("a", write: 0), other, delete("b", write: 1), delete("a", write: 2)])
+        #expect(merged.map(\.sql) == [#"DELETE FROM s.active WHERE "task" = ANY($1::text[]) RETURNING "task""#, "DELETE FROM s.locks WHERE owner = $1"])
+        #expect(merged[0].route == .byKey(column: "task", writes: ["a": 0, "b": 1]))
+        #expect(try #require(PostgresStatementBatch.rewrite(merged[0], base: 0)).1 == [#"{"a","b"}"#])
+        // One delete alone stays as it is.
+        #expect(PostgresStatementBatch.merged([delete("a", write: 0)]).map(\.sql) == [#"DELETE FROM s.active WHERE "task" = $1 RETURNING "task""#])
+    }
+
     @Test func arraysQuoteEveryElement() {
         #expect(PostgresStatementBatch.arrayText(["a\"b", "c\\d", "", "NULL", "x,y", "{}"]) == #"{"a\"b","c\\d","","NULL","x,y","{}"}"#)
         #expect(PostgresStatementBatch.arrayText([]) == "{}")
@@ -195,6 +211,39 @@ struct PostgresBatchTests {
             #expect(count % 3 == key)
         }
         #expect(try await store.activeTasks() == ["same-0", "same-1", "same-2"])
+    }
+
+    @Test func concurrentDeletesByKeyEachGetTheirOwnRowsAndOneOfTwoAskersOfAKeyGetsIt() async throws {
+        let schema = TestPostgres.freshSchema("batch")
+        defer { Task { await TestPostgres.drop([schema]) } }
+        let store = try PostgresStore(url: TestPostgres.url(schema: schema))
+        for index in 0..<30 {
+            try await store.addActiveTask("t\(index)")
+            try await store.setProgress(.text("p"), for: "t\(index)", ttl: .seconds(60))
+            _ = try await store.reserveLocks(["k\(index)-a", "k\(index)-b"], owner: "t\(index)", ttl: .seconds(60))
+        }
+        // Each task's three deletes twice at once: one of the two gets each answer.
+        let results = try await withThrowingTaskGroup(of: (Int, Bool, Bool, [String]).self) { group in
+            for index in 0..<60 {
+                group.addTask {
+                    let task = "t\(index % 30)"
+                    async let removed = store.removeActiveTask(task)
+                    async let deleted = store.deleteProgress(for: task)
+                    async let released = store.releaseLocks(owner: task)
+                    return (index % 30, try await removed, try await deleted, try await released)
+                }
+            }
+            return try await group.reduce(into: [(Int, Bool, Bool, [String])]()) { $0.append($1) }
+        }
+        for task in 0..<30 {
+            let mine = results.filter { $0.0 == task }
+            #expect(mine.filter(\.1).count == 1, "task \(task): removed from the active set once")
+            #expect(mine.filter(\.2).count == 1, "task \(task): its progress deleted once")
+            #expect(mine.map(\.3).filter { !$0.isEmpty } == [["k\(task)-a", "k\(task)-b"]], "task \(task): its locks released once")
+        }
+        #expect(try await store.activeTasks().isEmpty)
+        #expect(try await store.locks().isEmpty)
+        #expect(store.batchFallbacks == 0)
     }
 
     @Test func aWriteTheServerRefusesFailsAloneAndTheOthersInItsBatchAreStored() async throws {
