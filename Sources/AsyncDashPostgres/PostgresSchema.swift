@@ -202,54 +202,84 @@ enum PostgresSchema {
                 ]
             ),
             (
-                // The change-feed triggers of the store's tables read their column directly.
-                "asyncdash.core.v4.direct-notify",
-                notifyTrigger(table: n.locks, name: "asyncdash_locks", column: "owner", names: n, events: "INSERT OR UPDATE OF owner OR DELETE")
-                    + notifyTrigger(table: n.progress, name: "asyncdash_progress", column: "task", names: n, events: "INSERT OR UPDATE OR DELETE")
-                    + notifyTrigger(table: n.activeTasks, name: "asyncdash_active_tasks", column: "task", names: n, events: "INSERT OR DELETE")
+                // The change-feed triggers of the store's tables: per statement, reading their column directly.
+                "asyncdash.core.v4.statement-notify",
+                notifyTrigger(table: n.locks, name: "asyncdash_locks", column: "owner", names: n, events: .columnChanges(key: "key"))
+                    + notifyTrigger(table: n.progress, name: "asyncdash_progress", column: "task", names: n, events: .all)
+                    + notifyTrigger(table: n.activeTasks, name: "asyncdash_active_tasks", column: "task", names: n, events: .insertsAndDeletes)
             ),
         ]
     }
 
-    /// The trigger that names the task of each changed row of `table` (qualified; `name`
-    /// unqualified) on the change feed, and the function it runs: one of the table's own that
-    /// reads the column directly (the shared one turns each row into JSON to find the column by
-    /// name, a cost on every write), or the shared one for a column name holding `$`.
-    static func notifyTrigger(table: String, name: String, column: String, names: PostgresNames, events: String) -> [String] {
+    /// The row changes a change-feed trigger reports.
+    enum NotifyEvents {
+        /// Inserts, updates and deletes.
+        case all
+        /// Inserts and deletes (rows that are never updated).
+        case insertsAndDeletes
+        /// Inserts, deletes, and updates that change the column (rows matched on primary key
+        /// `key` before and after: a lock's owner, not its extended expiry).
+        case columnChanges(key: String)
+    }
+
+    /// The triggers that name the tasks of the changed rows of `table` (qualified; `name`
+    /// unqualified) on the change feed, and the function they run. The triggers are per
+    /// statement, over its transition tables: one run per statement, each task named once,
+    /// however many rows it changed (a merged insert of a batch changes many). (`column` is an
+    /// SQL identifier of letters, digits and `_`, as ``RecordModel`` requires: it cannot end the
+    /// function's `$$` body.)
+    static func notifyTrigger(table: String, name: String, column: String, names: PostgresNames, events: NotifyEvents) -> [String] {
         let channel = PostgresNames.literal(names.channel)
-        guard !column.contains("$") else {
-            return [
-                """
-                CREATE OR REPLACE TRIGGER asyncdash_changes AFTER \(events) ON \(table)
-                    FOR EACH ROW EXECUTE FUNCTION \(names.notifyFunction)(\(PostgresNames.literal(column)), \(channel))
-                """
-            ]
-        }
         let function = "\(names.q).\(PostgresNames.quote(objectName("notify", name, [column])))"
         let field = PostgresNames.quote(column)
-        return [
+        let updated: String
+        switch events {
+        case .columnChanges(let key):
+            let key = PostgresNames.quote(key)
+            updated = """
+                SELECT o.\(field)::text FROM old_rows AS o JOIN new_rows AS n USING (\(key)) WHERE o.\(field) IS DISTINCT FROM n.\(field)
+                UNION SELECT n.\(field)::text FROM old_rows AS o JOIN new_rows AS n USING (\(key)) WHERE o.\(field) IS DISTINCT FROM n.\(field)
+                """
+        case .all, .insertsAndDeletes:
+            updated = "SELECT \(field)::text FROM old_rows UNION SELECT \(field)::text FROM new_rows"
+        }
+        func notify(_ source: String) -> String {
+            "PERFORM pg_notify(\(channel), CASE WHEN octet_length(v) > 7000 THEN '' ELSE v END) FROM (\(source)) AS s (v) WHERE v IS NOT NULL;"
+        }
+        var statements = [
             """
             CREATE OR REPLACE FUNCTION \(function)() RETURNS trigger LANGUAGE plpgsql AS $$
-            DECLARE
-                old_name text;
-                new_name text;
             BEGIN
-                IF TG_OP <> 'INSERT' THEN old_name := OLD.\(field)::text; END IF;
-                IF TG_OP <> 'DELETE' THEN new_name := NEW.\(field)::text; END IF;
-                IF old_name IS NOT NULL AND old_name IS DISTINCT FROM new_name THEN
-                    PERFORM pg_notify(\(channel), CASE WHEN octet_length(old_name) > 7000 THEN '' ELSE old_name END);
-                END IF;
-                IF new_name IS NOT NULL THEN
-                    PERFORM pg_notify(\(channel), CASE WHEN octet_length(new_name) > 7000 THEN '' ELSE new_name END);
+                IF TG_OP = 'INSERT' THEN
+                    \(notify("SELECT DISTINCT \(field)::text FROM new_rows"))
+                ELSIF TG_OP = 'DELETE' THEN
+                    \(notify("SELECT DISTINCT \(field)::text FROM old_rows"))
+                ELSE
+                    \(notify(updated))
                 END IF;
                 RETURN NULL;
             END $$
             """,
+            "DROP TRIGGER IF EXISTS asyncdash_changes ON \(table)",
             """
-            CREATE OR REPLACE TRIGGER asyncdash_changes AFTER \(events) ON \(table)
-                FOR EACH ROW EXECUTE FUNCTION \(function)()
+            CREATE OR REPLACE TRIGGER asyncdash_changes_insert AFTER INSERT ON \(table)
+                REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
+            """,
+            """
+            CREATE OR REPLACE TRIGGER asyncdash_changes_delete AFTER DELETE ON \(table)
+                REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
             """,
         ]
+        if case .insertsAndDeletes = events {
+            statements.append("DROP TRIGGER IF EXISTS asyncdash_changes_update ON \(table)")
+        } else {
+            statements.append(
+                """
+                CREATE OR REPLACE TRIGGER asyncdash_changes_update AFTER UPDATE ON \(table)
+                    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
+                """)
+        }
+        return statements
     }
 
     /// Runs the migrations not yet recorded, in the caller's transaction, under an advisory lock.

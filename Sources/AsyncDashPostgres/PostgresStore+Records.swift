@@ -30,7 +30,7 @@ extension PostgresStore: RecordStore {
                 }
             }
             for statement in PostgresSchema.notifyTrigger(
-                table: sql.table, name: model.table, column: model.keyColumn, names: names, events: "INSERT OR UPDATE OR DELETE")
+                table: sql.table, name: model.table, column: model.keyColumn, names: names, events: .all)
             {
                 try await connection.run(statement, logger: self.logger)
             }

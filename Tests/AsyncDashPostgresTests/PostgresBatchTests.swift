@@ -246,6 +246,50 @@ struct PostgresBatchTests {
         #expect(store.batchFallbacks == 0)
     }
 
+    /// Collects the task names of notices until `expected` are all seen or 5 s pass, then 300 ms more.
+    static func names(from changes: ChangeSubscription, expecting expected: Set<String>) async -> Set<String> {
+        var seen: Set<String> = []
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !expected.isSubset(of: seen), ContinuousClock.now < deadline {
+            if case .changed(let names)? = await changes.next(timeout: .milliseconds(200)) { seen.formUnion(names) }
+        }
+        while case .changed(let names)? = await changes.next(timeout: .milliseconds(300)) { seen.formUnion(names) }
+        return seen
+    }
+
+    @Test func statementTriggersNameEachChangedTaskAndALockExtensionIsNoChange() async throws {
+        let schema = TestPostgres.freshSchema("batch")
+        defer { Task { await TestPostgres.drop([schema]) } }
+        let store = try PostgresStore(url: TestPostgres.url(schema: schema))
+        try await store.prepare(Self.model)
+        _ = try await store.reserveLocks(["held"], owner: "holder", ttl: .seconds(60))
+        let changes = try await store.subscribe()
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    var change = RecordChange()
+                    change.always = [.init("message", .text("m"))]
+                    try await store.apply(Self.model, key: "r\(index)", change)
+                }
+                group.addTask { try await store.setProgress(.text("p"), for: "p\(index)", ttl: .seconds(60)) }
+            }
+            try await group.waitForAll()
+        }
+        let written = Set((0..<20).flatMap { ["r\($0)", "p\($0)"] })
+        #expect(await Self.names(from: changes, expecting: written) == written)
+
+        // A heartbeat's extension of a held lock is no change; taking an expired one is.
+        _ = try await store.run(
+            "extending", "UPDATE \(store.names.locks) SET expires_at = expires_at + 60 WHERE owner = 'holder'")
+        #expect(await Self.names(from: changes, expecting: []) == [])
+        _ = try await store.run("expiring", "UPDATE \(store.names.locks) SET expires_at = 0 WHERE owner = 'holder'")
+        _ = await Self.names(from: changes, expecting: [])
+        #expect(try await store.reserveLocks(["held"], owner: "taker", ttl: .seconds(60)) == .reserved)
+        #expect(await Self.names(from: changes, expecting: ["holder", "taker"]) == ["holder", "taker"])
+        #expect(store.batchFallbacks == 0)
+    }
+
     @Test func aWriteTheServerRefusesFailsAloneAndTheOthersInItsBatchAreStored() async throws {
         let schema = TestPostgres.freshSchema("batch")
         defer { Task { await TestPostgres.drop([schema]) } }
