@@ -289,10 +289,35 @@ enum PostgresSchema {
         try await connection.run(
             "CREATE TABLE IF NOT EXISTS \(names.migrations) (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", logger: logger)
         let applied = Set(try await connection.run("SELECT id FROM \(names.migrations)", logger: logger).map { try $0.required(0, as: String.self) })
+        var statements: [String] = []
         for migration in migrations(names) where !applied.contains(migration.id) {
-            for statement in migration.statements { try await connection.run(statement, logger: logger) }
-            try await connection.run("INSERT INTO \(names.migrations) (id) VALUES ($1)", [.text(migration.id)], logger: logger)
+            statements += migration.statements + ["INSERT INTO \(names.migrations) (id) VALUES (\(PostgresNames.literal(migration.id)))"]
         }
+        try await runAll(statements, connection, logger: logger)
+    }
+
+    /// Runs `statements` in order in one round trip (one `DO` block that executes each), where a
+    /// statement by statement would take dozens: a first use under load stays short. A statement
+    /// holding a backslash or the block's own quote tag runs on its own instead (a literal reads
+    /// backslashes by `standard_conforming_strings`).
+    static func runAll(_ statements: [String], _ connection: PostgresConnection, logger: Logger) async throws {
+        let tag = "$asyncdash_ddl$"
+        var block: [String] = []
+        func flush() async throws {
+            guard !block.isEmpty else { return }
+            let body = block.map { "EXECUTE \(PostgresNames.literal($0));" }.joined(separator: "\n")
+            block = []
+            try await connection.run("DO \(tag) BEGIN\n\(body)\nEND \(tag)", logger: logger)
+        }
+        for statement in statements {
+            if statement.contains("\\") || statement.contains(tag) {
+                try await flush()
+                try await connection.run(statement, logger: logger)
+            } else {
+                block.append(statement)
+            }
+        }
+        try await flush()
     }
 
     /// Takes the transaction-scoped advisory lock of `purpose` in this schema (DDL from several

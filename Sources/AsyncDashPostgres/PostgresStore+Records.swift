@@ -14,26 +14,22 @@ extension PostgresStore: RecordStore {
         let names = names
         try await transaction("preparing the table of record model '\(model.name)'") { connection in
             try await PostgresSchema.lock(connection, "table.\(model.table)", names: names, logger: self.logger)
-            try await connection.run(
+            var statements = [
                 """
                 CREATE TABLE IF NOT EXISTS \(sql.table) (
                     \(PostgresNames.quote(PostgresModelSQL.rowIDColumn)) bigserial PRIMARY KEY,
                     \(sql.key) text COLLATE "C" NOT NULL UNIQUE)
-                """, logger: self.logger)
+                """
+            ]
             for (index, column) in model.columns.enumerated() where index != sql.keyIndex {
-                try await connection.run(
-                    "ALTER TABLE \(sql.table) ADD COLUMN IF NOT EXISTS \(sql.quotedNames[index]) \(PostgresSchema.sqlType(column.type))",
-                    logger: self.logger)
+                statements.append("ALTER TABLE \(sql.table) ADD COLUMN IF NOT EXISTS \(sql.quotedNames[index]) \(PostgresSchema.sqlType(column.type))")
                 if column.name == "updated_at" {
                     let index = PostgresSchema.objectName("ix", model.table, ["updated_at"])
-                    try await connection.run("CREATE INDEX IF NOT EXISTS \(PostgresNames.quote(index)) ON \(sql.table) (\"updated_at\")", logger: self.logger)
+                    statements.append("CREATE INDEX IF NOT EXISTS \(PostgresNames.quote(index)) ON \(sql.table) (\"updated_at\")")
                 }
             }
-            for statement in PostgresSchema.notifyTrigger(
-                table: sql.table, name: model.table, column: model.keyColumn, names: names, events: .all)
-            {
-                try await connection.run(statement, logger: self.logger)
-            }
+            statements += PostgresSchema.notifyTrigger(table: sql.table, name: model.table, column: model.keyColumn, names: names, events: .all)
+            try await PostgresSchema.runAll(statements, connection, logger: self.logger)
         }
     }
 

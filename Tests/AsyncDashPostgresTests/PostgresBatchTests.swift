@@ -1,6 +1,7 @@
 @testable import AsyncDashPostgres
 import AsyncDash
 import Foundation
+import Logging
 import Testing
 
 /// The rewriting that sends a batch's statements in one call: values never enter the SQL text,
@@ -288,6 +289,25 @@ struct PostgresBatchTests {
         #expect(try await store.reserveLocks(["held"], owner: "taker", ttl: .seconds(60)) == .reserved)
         #expect(await Self.names(from: changes, expecting: ["holder", "taker"]) == ["holder", "taker"])
         #expect(store.batchFallbacks == 0)
+    }
+
+    @Test func schemaStatementsRunInOneBlockAndOnesItCannotQuoteRunAlone() async throws {
+        let schema = TestPostgres.freshSchema("batch")
+        defer { Task { await TestPostgres.drop([schema]) } }
+        let store = try PostgresStore(url: TestPostgres.url(schema: schema))
+        let q = store.names.q
+        try await store.transaction("testing runAll") { connection in
+            try await PostgresSchema.runAll(
+                [
+                    "CREATE TABLE \(q).a (v text DEFAULT 'it''s')",
+                    "CREATE TABLE \(q).b (v text DEFAULT 'back\\slash')",
+                    "CREATE FUNCTION \(q).f() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$",
+                    "INSERT INTO \(q).a DEFAULT VALUES", "INSERT INTO \(q).b DEFAULT VALUES",
+                ], connection, logger: Logger(label: "test"))
+        }
+        #expect(try await store.run("reading", "SELECT v FROM \(q).a").first?.required(0, as: String.self) == "it's")
+        #expect(try await store.run("reading", "SELECT v FROM \(q).b").first?.required(0, as: String.self) == "back\\slash")
+        #expect(try await store.run("reading", "SELECT \(q).f()").first?.required(0, as: String.self) == "x")
     }
 
     @Test func aWriteTheServerRefusesFailsAloneAndTheOthersInItsBatchAreStored() async throws {
