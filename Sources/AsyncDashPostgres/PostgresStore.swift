@@ -316,6 +316,26 @@ public final class PostgresStore: Sendable {
     // MARK: - Errors
 
     /// `error` as one sentence: a ``PostgresStoreError`` for what PostgresNIO reports.
+    /// A TLS failure: a setting that cannot work (exit 2), said with what was checked.
+    private func tlsFailure(_ error: any Error, operation: String, target: String) -> PostgresStoreError {
+        let text = String(describing: error)
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            let isAddress = options.host.allSatisfy { $0.isNumber || $0 == "." } || options.host.contains(":")
+            return PostgresStoreError(
+                .credentials, value: target,
+                reason: "the server's TLS certificate is not issued for '\(options.host)' (sslmode=verify-full checks the name)"
+                    + (isAddress ? "; verify-full needs the host name the certificate names, not an IP address (or use sslmode=verify-ca)" : ""))
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.localizedCaseInsensitiveContains("certificate") || text.contains("HOSTNAME") {
+            let roots = options.sslRootCertificate.map { "the CA certificates in sslrootcert=\($0)" } ?? "the system's CA certificates"
+            let check = options.sslMode == .verifyFull ? "signed by \(roots) and issued for '\(options.host)'" : "signed by \(roots)"
+            return PostgresStoreError(
+                .credentials, value: target,
+                reason: "the server's TLS certificate was not accepted while \(operation): sslmode=\(options.sslMode.rawValue) needs one \(check) (\(text))")
+        }
+        return PostgresStoreError(.credentials, value: target, reason: "TLS failed while \(operation) (sslmode=\(options.sslMode.rawValue)): \(text)")
+    }
+
     func translate(_ error: any Error, operation: String) -> any Error {
         if error is PostgresStoreError || error is AsyncDashError || error is StoreBusyError || error is CancellationError
             || error is TaskQueueError
@@ -355,6 +375,9 @@ public final class PostgresStore: Sendable {
             case .unsupportedAuthMechanism, .saslError:
                 return PostgresStoreError(.credentials, value: target, reason: "authentication failed (\(error.code))")
             default:
+                if let tls = error.underlying, tls is NIOSSLError || tls is NIOSSLExtraError {
+                    return tlsFailure(tls, operation: operation, target: target)
+                }
                 let underlying = error.underlying.map { String(describing: $0) } ?? ""
                 let cause = ["Connection refused", "No route to host", "timed out", "Name or service not known", "Connection reset"]
                     .first { underlying.localizedCaseInsensitiveContains($0) }?.lowercased()
@@ -364,8 +387,8 @@ public final class PostgresStore: Sendable {
                         + (cause ?? "\(error.code)\(underlying.isEmpty ? "" : ": " + underlying)") + ")")
             }
         }
-        if error is NIOSSLError {
-            return PostgresStoreError(.credentials, value: target, reason: "TLS failed while \(operation): \(error)")
+        if error is NIOSSLError || error is NIOSSLExtraError {
+            return tlsFailure(error, operation: operation, target: target)
         }
         if let error = error as? IOError {
             return PostgresStoreError(.unreachable, value: target, reason: "cannot reach the server while \(operation): \(error.description)")
