@@ -1,49 +1,21 @@
-@testable import AsyncDashPostgres
 import AsyncDash
+import AsyncDashPostgres
 import Foundation
 import Testing
 
 /// `sslmode` against a real server that takes TLS connections only (a cluster of the suite's
 /// own, `ASYNCDASH_PG_TLS=1 .ci/postgres start` on port 5492, its certificate signed by a CA of
 /// its own for the name localhost).
-@Suite("PostgreSQL TLS", .serialized, needsPostgres)
+@Suite(
+    "PostgreSQL TLS", .serialized,
+    .enabled("skipped: no PostgreSQL (start one with .ci/postgres start, or set ASYNCDASH_TEST_POSTGRES_URL)") { await CLIPostgres.probe.value })
 struct PostgresTLSTests {
     static let port = 5492
-    static let folder = "\(ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp")/asyncdash-ci-postgres-\(port)"
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let folder = OwnPostgresCluster.folder(port: port)
 
     /// Runs `.ci/postgres ACTION` for this suite's TLS cluster; its exit status and output.
     static func cluster(_ action: String) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent(".ci/postgres").path, action]
-        var environment = ProcessInfo.processInfo.environment
-        environment["ASYNCDASH_PG_PORT"] = "\(port)"
-        environment["ASYNCDASH_PG_TLS"] = "1"
-        process.environment = environment
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-tls-\(action)-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        defer {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: output)
-        }
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        // Reaped here, as PostgresRestartTests does: pg_ctl forks a server that outlives it.
-        let pid = process.processIdentifier
-        var status: Int32 = 0
-        while true {
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid { break }
-            if reaped < 0 {
-                process.waitUntilExit()
-                return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        try await OwnPostgresCluster.run(action, port: port, tls: true)
     }
 
     static func url(host: String = "127.0.0.1", _ options: String) -> String {
