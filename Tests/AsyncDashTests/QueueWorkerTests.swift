@@ -74,12 +74,7 @@ struct QueueWorkerTests {
         let nodeB = try await DurableNode(path: path, clock: clock)
         let lost = "lost-\(UUID().uuidString)"
         defer { DurableTestTasks.release(lost) }
-        try await nodeA.manager.launchAsyncTask(
-            "test.durable.hang_first_run", taskName: lost, locking: [ObjectRef(model: "book", id: "7")], queue: nodeA.queue)
-        let workerA = nodeA.worker("A", clock: clock)
-        await workerA.start()
-        #expect(try await eventually { try await nodeA.queue.entry(lost)?.leaseOwner == "A" })
-        await workerA.abandon()  // killed: no more heartbeats
+        try await nodeA.loseAWorkerRunning("test.durable.hang_first_run", taskName: lost, locking: [ObjectRef(model: "book", id: "7")], clock: clock)
 
         let workerB = nodeB.worker("B", clock: clock)
         await workerB.start()
@@ -114,12 +109,7 @@ struct QueueWorkerTests {
         let nodeB = try await DurableNode(path: path, clock: clock)
         let doomed = "doomed-\(UUID().uuidString)"
         defer { DurableTestTasks.release(doomed) }
-        try await nodeA.manager.launchAsyncTask(
-            "test.durable.hang_once", taskName: doomed, locking: [ObjectRef(model: "book", id: "8")], queue: nodeA.queue)
-        let workerA = nodeA.worker("A", clock: clock)
-        await workerA.start()
-        #expect(try await eventually { try await nodeA.queue.entry(doomed)?.leaseOwner == "A" })
-        await workerA.abandon()
+        try await nodeA.loseAWorkerRunning("test.durable.hang_once", taskName: doomed, locking: [ObjectRef(model: "book", id: "8")], clock: clock)
 
         let workerB = nodeB.worker("B", clock: clock)
         await workerB.start()

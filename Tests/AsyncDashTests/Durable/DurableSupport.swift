@@ -45,6 +45,17 @@ struct DurableNode {
         QueueWorker(queue: queue, manager: manager, workerID: id, concurrency: concurrency,
                     timing: QueueWorkerTiming(leaseTTL: leaseTTL, pollInterval: .milliseconds(10)), clock: clock)
     }
+
+    /// Launches `function` as `taskName` locking `objects`, lets worker `workerID` take it, and
+    /// abandons that worker while the task runs (as a killed process: no more heartbeats). The
+    /// job stays leased to the lost worker until its lease ends on `clock`.
+    func loseAWorkerRunning(_ function: String, taskName: String, locking objects: [ObjectRef], workerID: String = "A", clock: ManualClock) async throws {
+        try await manager.launchAsyncTask(function, taskName: taskName, locking: objects, queue: queue)
+        let lost = worker(workerID, clock: clock)
+        await lost.start()
+        #expect(try await eventually { try await queue.entry(taskName)?.leaseOwner == workerID })
+        await lost.abandon()
+    }
 }
 
 /// Task functions of the durable-queue tests.

@@ -18,12 +18,7 @@ struct ReclaimerCrashTests {
         let nodeC = try await DurableNode(path: path, clock: clock)
         let doomed = "doomed-\(UUID().uuidString)"
         defer { DurableTestTasks.release(doomed) }
-        try await nodeA.manager.launchAsyncTask(
-            "test.durable.hang_once", taskName: doomed, locking: [ObjectRef(model: "book", id: "9")], queue: nodeA.queue)
-        let workerA = nodeA.worker("A", clock: clock)
-        await workerA.start()
-        #expect(try await eventually { try await nodeA.queue.entry(doomed)?.leaseOwner == "A" })
-        await workerA.abandon()  // killed while running the task
+        try await nodeA.loseAWorkerRunning("test.durable.hang_once", taskName: doomed, locking: [ObjectRef(model: "book", id: "9")], clock: clock)
 
         // B takes the job over and records "worker lost", then dies before it settles the job.
         let dying = DiesAtSettle(base: nodeB.queue) { name in try await nodeB.manager.record(for: name)?["status"] }
