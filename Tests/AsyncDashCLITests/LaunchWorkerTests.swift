@@ -33,7 +33,7 @@ struct LaunchWorkerTests {
             try cli.copyShippedConfig()
             let env = cli.queueEnvironment("drain.sqlite")
             let launch = try await cli.run(
-                ["launch", "sample.tasks.update_items", "--args", #"{"count":10,"delay_ms":400}"#, "--name", "drain", "--count", "6"],
+                ["launch", "sample.tasks.update_items", "--args", #"{"count":20,"delay_ms":400}"#, "--name", "drain", "--count", "6"],
                 environment: env, timeout: .seconds(30))
             #expect(launch.exitCode == 0, "\(launch)")
             let names = (0..<6).map { "drain-\($0)" }

@@ -48,7 +48,7 @@ struct ConfigBehaviourTests {
         #expect(record["payload"] == .json(["password": "[redacted]", "rows": 3]))
         #expect(record["done"] == .bool(true))
         // The log observer fired for `complete` only.
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         let logged = lines.all
         #expect(logged.filter { $0.contains("complete j1") }.count == 1)
         #expect(!logged.contains { $0.contains("create j1") || $0.contains("cleanup j1") })

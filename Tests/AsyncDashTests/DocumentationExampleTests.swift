@@ -471,7 +471,7 @@ struct DocumentationExampleTests {
         ))
         try await stores.records.prepare(isolated.recordModel)
         let failed = await isolated.emit(LifecycleEvent(.fail, task: "t9", message: "boom"))
-        await isolated.flushObservers()
+        #expect(await isolated.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(failed.succeeded)
         #expect(recorder.events.map(\.kind) == [.fail])
         #expect(try await isolated.record(for: "t9")?["status"] == .text("failed"))

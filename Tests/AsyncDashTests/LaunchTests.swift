@@ -31,13 +31,13 @@ struct LaunchTests {
         #expect(try await manager.checkConflict(books).map(\.heldBy) == ["t1", "t1"])
         #expect(try await manager.activeTasks() == ["t1"])
         #expect(try await manager.getProgress("t1") == .text("Task queued"))
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(recorder.kinds(of: "t1") == [.create])
         #expect(recorder.events.first?.extra["function"] == "sample.tasks.update_items")
 
         // The runner side finishes it.
         #expect(await manager.runJob(try #require(jobs.first)) == .succeeded(["updated": 2]))
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(recorder.kinds(of: "t1") == [.create, .progress, .progress, .complete, .cleanup])
         #expect(try await manager.checkConflict(books).isEmpty)
         #expect(try await manager.activeTasks().isEmpty)
@@ -64,7 +64,7 @@ struct LaunchTests {
         #expect(try await manager.checkConflict(books).isEmpty)
         #expect(try await manager.getProgress("t1") == nil)
         #expect(try await manager.activeTasks().isEmpty)
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(recorder.kinds(of: "t1") == [.create, .fail, .cleanup])
     }
 
@@ -111,7 +111,7 @@ struct LaunchTests {
         let launch = try await manager.launchAsyncTask("sample.tasks.update_items", args: ["count": 3], locking: books, user: "bob", queue: queue)
         #expect(UUID(uuidString: launch.taskName) != nil)
         #expect(await queue.waitUntilIdle(timeout: .seconds(30)))
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(recorder.kinds(of: launch.taskName) == [.create, .progress, .progress, .progress, .complete, .cleanup])
         let record = try await manager.requireRecord(launch.taskName)
         #expect(record["status"] == .text("success"))
@@ -129,7 +129,7 @@ struct LaunchTests {
         try await manager.launchAsyncTask("sample.tasks.fail_on", args: ["value": 7, "fail_on": 7], taskName: "t1",
                                           locking: [ObjectRef(model: "book", id: "9")], queue: queue)
         #expect(await queue.waitUntilIdle(timeout: .seconds(30)))
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(recorder.kinds(of: "t1") == [.create, .fail, .cleanup])
         let record = try await manager.requireRecord("t1")
         #expect(record["status"] == .text("failed"))
@@ -151,7 +151,7 @@ struct LaunchTests {
             names.append(try await manager.launchAsyncTask(function, args: args, locking: [ObjectRef(model: "book", id: "\(i)")], queue: queue).taskName)
         }
         #expect(await queue.waitUntilIdle(timeout: .seconds(60)))
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         for (i, name) in names.enumerated() {
             let expected: [LifecycleEventKind] = i % 4 == 0 ? [.create, .fail, .cleanup] : [.create, .progress, .progress, .complete, .cleanup]
             #expect(recorder.kinds(of: name) == expected)
@@ -185,7 +185,7 @@ struct LaunchTests {
         let launch = try await manager.launchAsyncTask("sample.tasks.update_items", args: ["count": 1], taskName: "t1", queue: queue)
         #expect(launch.ranInline && launch.inlineResult == ["updated": 1])
         #expect(await queue.jobs.isEmpty)
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(recorder.kinds(of: "t1") == [.create, .progress, .complete, .cleanup])
     }
 }

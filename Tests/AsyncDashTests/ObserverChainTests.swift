@@ -68,7 +68,7 @@ struct ObserverChainTests {
         for kind in LifecycleEventKind.allCases {
             await manager.emit(LifecycleEvent(kind, task: "t1"))
         }
-        await manager.flushObservers()
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(failures.events.map(\.kind) == [.fail])
         #expect(everything.events.map(\.kind) == LifecycleEventKind.allCases)
     }

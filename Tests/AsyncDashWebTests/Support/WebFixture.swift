@@ -62,7 +62,8 @@ struct WebFixture: Sendable {
     func launchAndFinish(_ name: String, count: Int = 3) async throws {
         try await manager.launchAsyncTask("sample.tasks.update_items", args: ["count": .int(count), "delay_ms": 5], taskName: name, queue: queue)
         #expect(await queue.waitUntilIdle(timeout: .seconds(30)))
-        await manager.flushObservers()   // the metrics observer counts off the emitting path
+        // The metrics observer counts off the emitting path.
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
     }
 
     /// Six tasks in every state but cancelled:
