@@ -33,6 +33,10 @@ final class PostgresWriteBatcher: Sendable {
         case failed(index: Int, error: any Error)
         /// A deadlock or serialization failure: rolled back, to be run again.
         case conflict(any Error)
+        /// The batch call committed, but its rows could not be read back (a bug in the store's
+        /// SQL): every write gets the error — none is run again, and none is told it is done
+        /// without its rows.
+        case committedUnreadable(any Error)
     }
 
     private struct Pending: Sendable {
@@ -144,6 +148,8 @@ final class PostgresWriteBatcher: Sendable {
             var others = batch
             others.remove(at: index)
             requeue(others)
+        case .committedUnreadable(let error):
+            for pending in batch { pending.continuation.resume(throwing: error) }
         case .conflict(let error):
             var again: [Pending] = []
             for var pending in batch {
@@ -177,9 +183,18 @@ final class PostgresWriteBatcher: Sendable {
 
         /// Runs the call, its own transaction: one round trip.
         func run(on connection: PostgresConnection, writes count: Int, _ isConflict: @Sendable (any Error) -> Bool) async throws -> Outcome {
+            let returned: [PostgresRow]
+            do {
+                returned = try await connection.run(statement.sql, statement.values, logger: PostgresWriteBatcher.silent)
+            } catch {
+                if isConflict(error) { return .conflict(error) }
+                if PostgresStore.isConnectionLoss(error) { throw error }
+                return .failed(index: -1, error: error)
+            }
+            // Committed: from here on nothing may send the batch again.
             var rows = [[PostgresResultRow]](repeating: [], count: count)
             do {
-                for row in try await connection.run(statement.sql, statement.values, logger: PostgresWriteBatcher.silent) {
+                for row in returned {
                     let number = Int(try row.required(0, as: Int32.self))
                     guard routes.indices.contains(number - 1) else { throw PostgresResultRowError(column: "n", value: .int(number)) }
                     let result = PostgresResultRow(json: try row.required(1, as: String.self))
@@ -192,9 +207,7 @@ final class PostgresWriteBatcher: Sendable {
                     rows[write].append(result)
                 }
             } catch {
-                if isConflict(error) { return .conflict(error) }
-                if PostgresStore.isConnectionLoss(error) { throw error }
-                return .failed(index: -1, error: error)
+                return .committedUnreadable(error)
             }
             return .committed(rows)
         }

@@ -26,7 +26,7 @@ func makeLaunchManager(
 
 /// Polls `condition` until it holds or `timeout` passes (generous, so a slow machine cannot fail
 /// the test, and bounded, so a bug cannot hang it); returns whether it held.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
