@@ -315,7 +315,6 @@ public final class PostgresStore: Sendable {
 
     // MARK: - Errors
 
-    /// `error` as one sentence: a ``PostgresStoreError`` for what PostgresNIO reports.
     /// A TLS failure: a setting that cannot work (exit 2), said with what was checked.
     private func tlsFailure(_ error: any Error, operation: String, target: String) -> PostgresStoreError {
         let text = String(describing: error)
@@ -326,7 +325,7 @@ public final class PostgresStore: Sendable {
                 reason: "the server's TLS certificate is not issued for '\(options.host)' (sslmode=verify-full checks the name)"
                     + (isAddress ? "; verify-full needs the host name the certificate names, not an IP address (or use sslmode=verify-ca)" : ""))
         }
-        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.localizedCaseInsensitiveContains("certificate") || text.contains("HOSTNAME") {
+        if text.localizedCaseInsensitiveContains("certificate") {
             let roots = options.sslRootCertificate.map { "the CA certificates in sslrootcert=\($0)" } ?? "the system's CA certificates"
             let check = options.sslMode == .verifyFull ? "signed by \(roots) and issued for '\(options.host)'" : "signed by \(roots)"
             return PostgresStoreError(
@@ -336,6 +335,7 @@ public final class PostgresStore: Sendable {
         return PostgresStoreError(.credentials, value: target, reason: "TLS failed while \(operation) (sslmode=\(options.sslMode.rawValue)): \(text)")
     }
 
+    /// `error` as one sentence: a ``PostgresStoreError`` for what PostgresNIO reports.
     func translate(_ error: any Error, operation: String) -> any Error {
         if error is PostgresStoreError || error is AsyncDashError || error is StoreBusyError || error is CancellationError
             || error is TaskQueueError
