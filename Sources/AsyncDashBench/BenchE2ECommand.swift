@@ -47,7 +47,7 @@ struct BenchE2ECommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try CLIRuntime(global)
         let url = runtime.storeURL(override: options.store)
-        let stores = try runtime.openStores(url: options.store)
+        let stores = try await runtime.openStores(url: options.store)
         let manager = try await runtime.manager(named: nil, stores: stores)
         let (n, prefix) = (options.count, options.prefix)
         let processes = workerProcesses.map { " in \($0) worker processes" } ?? ""

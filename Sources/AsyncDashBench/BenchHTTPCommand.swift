@@ -93,7 +93,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
     /// Creates `tasks` tasks through the default manager: even ones finished (complete, cleanup),
     /// odd ones in progress with structured progress. Returns their names.
     func seed(runtime: CLIRuntime, url: String, prefix: String) async throws -> [String] {
-        let stores = try runtime.openStores(url: url)
+        let stores = try await runtime.openStores(url: url)
         let manager = try await runtime.manager(named: nil, stores: stores)
         let names = (0..<tasks).map { "\(prefix)-\($0)" }
         let (_, failures) = await BenchRunner.run(count: tasks, concurrency: 32) { index in
@@ -123,7 +123,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
     /// Writes `searchRows` finished records (the searches' haystack) through the store's
     /// records role, 32 at a time, as any store driver would take them.
     func seedSearchRows(runtime: CLIRuntime, url: String, prefix: String) async throws {
-        let stores = try runtime.openStores(url: url)
+        let stores = try await runtime.openStores(url: url)
         guard let model = (try await runtime.manager(named: nil, stores: stores) as? ModelTrackingAsyncManager)?.recordModel else {
             throw CLIError.failure("--search-load needs a default manager that keeps dashboard records (asyncdash.ModelTrackingAsyncManager)")
         }

@@ -21,7 +21,7 @@ struct BenchLifecycleCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try CLIRuntime(global)
         let url = runtime.storeURL(override: options.store)
-        let stores = try runtime.openStores(url: options.store)
+        let stores = try await runtime.openStores(url: options.store)
         let manager = try await runtime.manager(named: nil, stores: stores)
         let prefix = options.prefix
         let (n, concurrency) = (options.count, options.concurrency)

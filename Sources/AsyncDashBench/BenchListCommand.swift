@@ -75,7 +75,7 @@ struct BenchListCommand: AsyncParsableCommand {
         let scratch = try BenchScratch("list")
         defer { scratch.remove() }
         let url = store ?? scratch.sqliteURL("bench.sqlite")
-        let stores = try runtime.openStores(url: url)
+        let stores = try await runtime.openStores(url: url)
         // The fill goes straight into the file through GRDB; the list requests go through the records role.
         let path: String
         do { path = try SQLiteStore.parse(url: url).path } catch { throw CLIError.usage("bench list needs a sqlite:// store, not '\(url)': \(error)") }

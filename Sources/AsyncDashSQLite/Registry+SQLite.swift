@@ -5,7 +5,7 @@ extension Registry {
     public mutating func registerSQLite() {
         register(from: "built-in (AsyncDashSQLite)") { registry in
             registry.register(storeScheme: SQLiteStore.urlScheme, validate: { url in _ = try SQLiteStore.parse(url: url) }) { url, clock in
-                try StoreSet.sqlite(url: url, clock: clock)
+                try await StoreSet.sqlite(url: url, clock: clock)
             }
         }
     }

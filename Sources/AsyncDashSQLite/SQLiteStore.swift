@@ -11,11 +11,16 @@ import Synchronization
 /// committed together (group commit), and each one is durable when its call returns.
 ///
 /// ```swift
-/// let store = try SQLiteStore(path: "var/asyncdash.sqlite")
+/// let store = try await SQLiteStore.open(path: "var/asyncdash.sqlite")
 /// try await store.prepare(model)
 /// try await store.upsert(model, key: "import-42") { record, _ in record["status"] = .text("pending") }
 /// let stores = StoreSet.sqlite(store)   // or StoreSet.sqlite(path:)
 /// ```
+///
+/// Opening a file creates or upgrades its tables and may wait for another process that holds
+/// it, so ``open(path:options:clock:)`` does that work on a thread of its own; the synchronous
+/// ``init(path:options:clock:)`` blocks its caller and is meant for code outside Swift
+/// concurrency.
 ///
 /// ``apply(_:key:_:)`` (the manager's write path) is one `INSERT … ON CONFLICT DO UPDATE`
 /// statement; ``upsert(_:key:_:)`` reads the row and writes it back inside the same transaction.
@@ -47,7 +52,11 @@ public final class SQLiteStore: Sendable {
     /// How often expired locks and progress entries are deleted (they read as absent anyway).
     static let purgeInterval: TimeInterval = 60
 
-    /// Opens (or creates) the store's database file.
+    /// Opens (or creates) the store's database file on the calling thread.
+    ///
+    /// This blocks the caller while it migrates the file and while another process holds it (up to
+    /// the busy timeout); from async code use ``open(path:options:clock:)``, which does the same
+    /// work off the cooperative thread pool.
     ///
     /// Creates the parent directories, opens the file in WAL mode, and creates or upgrades the
     /// coordination tables. Record tables are created by ``prepare(_:)``.
@@ -97,12 +106,47 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Opens the store a `sqlite:` URL names (see ``parse(url:)``).
+    /// Opens the store a `sqlite:` URL names (see ``parse(url:)``) on the calling thread; from
+    /// async code use ``open(url:clock:)``.
     ///
     /// - Throws: ``SQLiteStoreError`` for a bad URL, or the error opening the file.
     public convenience init(url: String, clock: any AsyncDashClock = SystemClock()) throws {
         let (path, options) = try Self.parse(url: url)
         try self.init(path: path, options: options, clock: clock)
+    }
+
+    /// Opens (or creates) the store's database file without blocking the caller's thread: the
+    /// file is opened and migrated on a thread of its own (it writes and syncs the file, and may
+    /// wait for another process), so tasks on the cooperative pool keep running meanwhile.
+    ///
+    /// ```swift
+    /// let store = try await SQLiteStore.open(path: "var/asyncdash.sqlite")
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - path: The database file.
+    ///   - options: Durability, busy timeout and group-commit settings.
+    ///   - clock: Where lock and progress TTLs read the time from.
+    public static func open(
+        path: String, options: SQLiteStoreOptions = .init(), clock: any AsyncDashClock = SystemClock()
+    ) async throws -> SQLiteStore {
+        try await offCooperativePool { try SQLiteStore(path: path, options: options, clock: clock) }
+    }
+
+    /// Opens the store a `sqlite:` URL names (see ``parse(url:)``) without blocking the
+    /// caller's thread, like ``open(path:options:clock:)``.
+    ///
+    /// - Throws: ``SQLiteStoreError`` for a bad URL, or the error opening the file.
+    public static func open(url: String, clock: any AsyncDashClock = SystemClock()) async throws -> SQLiteStore {
+        let (path, options) = try parse(url: url)
+        return try await open(path: path, options: options, clock: clock)
+    }
+
+    /// Runs blocking `work` on a Dispatch thread and suspends until it is done.
+    static func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            DispatchQueue.global().async { continuation.resume(with: Result(catching: work)) }
+        }
     }
 
     /// The statements of `model`, built on first use.
@@ -175,10 +219,11 @@ extension StoreSet {
         StoreSet(records: store, coordination: store, queue: store, audit: store, outbox: store, changes: store, integrity: store)
     }
 
-    /// One ``SQLiteStore`` serving every role.
+    /// One ``SQLiteStore`` serving every role, opened off the cooperative thread pool (see
+    /// ``SQLiteStore/open(path:options:clock:)``).
     ///
     /// ```swift
-    /// let stores = try StoreSet.sqlite(path: "var/asyncdash.sqlite")
+    /// let stores = try await StoreSet.sqlite(path: "var/asyncdash.sqlite")
     /// ```
     ///
     /// - Parameters:
@@ -189,13 +234,14 @@ extension StoreSet {
         path: String,
         options: SQLiteStoreOptions = .init(),
         clock: any AsyncDashClock = SystemClock()
-    ) throws -> StoreSet {
-        sqlite(try SQLiteStore(path: path, options: options, clock: clock))
+    ) async throws -> StoreSet {
+        sqlite(try await SQLiteStore.open(path: path, options: options, clock: clock))
     }
 
-    /// One ``SQLiteStore`` serving every role, from a `sqlite:` URL (see ``SQLiteStore/parse(url:)``).
-    public static func sqlite(url: String, clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
-        sqlite(try SQLiteStore(url: url, clock: clock))
+    /// One ``SQLiteStore`` serving every role, from a `sqlite:` URL (see ``SQLiteStore/parse(url:)``),
+    /// opened off the cooperative thread pool.
+    public static func sqlite(url: String, clock: any AsyncDashClock = SystemClock()) async throws -> StoreSet {
+        sqlite(try await SQLiteStore.open(url: url, clock: clock))
     }
 }
 

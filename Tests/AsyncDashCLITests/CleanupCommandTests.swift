@@ -35,7 +35,7 @@ struct CleanupCommandTests {
             _ = try await run(cli, ["locks", "reserve", "--task", "import-41", "book:1", "book:2"])
             _ = try await run(cli, ["locks", "reserve", "--task", "not-active", "book:3"])
             do {
-                let stores = try StoreSet.sqlite(path: cli.directory.appendingPathComponent("a.sqlite").path)
+                let stores = try await StoreSet.sqlite(path: cli.directory.appendingPathComponent("a.sqlite").path)
                 try await stores.coordination.setProgress(.text("Task queued"), for: "import-41", ttl: .seconds(3600))
                 try await stores.coordination.addActiveTask("import-41")
             }
@@ -68,7 +68,7 @@ struct CleanupCommandTests {
             try cli.writeSQLiteConfig()
             _ = try await run(cli, ["locks", "reserve", "--task", "t1", "book:1"])
             do {
-                let stores = try StoreSet.sqlite(path: cli.directory.appendingPathComponent("a.sqlite").path)
+                let stores = try await StoreSet.sqlite(path: cli.directory.appendingPathComponent("a.sqlite").path)
                 try await stores.coordination.addActiveTask("t1")
                 try await stores.coordination.addActiveTask("t2")
             }
@@ -107,7 +107,7 @@ struct CleanupCommandTests {
             try cli.writeSQLiteConfig()
             _ = try await run(cli, ["locks", "reserve", "--task", "import-41", "book:1"])
             do {
-                let stores = try StoreSet.sqlite(path: cli.directory.appendingPathComponent("a.sqlite").path)
+                let stores = try await StoreSet.sqlite(path: cli.directory.appendingPathComponent("a.sqlite").path)
                 try await stores.coordination.addActiveTask("import-41")
             }
             let disabled = ["ASYNCDASH_ASYNC_ENABLED": "false"]

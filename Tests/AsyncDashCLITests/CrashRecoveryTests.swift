@@ -23,8 +23,8 @@ struct CrashRecoveryTests {
         }
     }
 
-    /// Launches `taskCount` tasks, runs `steadyWorkers` workers plus one that is killed 3 times and
-    /// restarted, and checks that every task ended once, and no lock or active entry is left.
+    /// Launches `taskCount` tasks, kills a worker 3 times while it runs tasks, then runs
+    /// `steadyWorkers` workers and a restarted one, and checks that every task ended once, and no lock or active entry is left.
     static func crashTest(_ cli: CLIHarness, environment env: [String: String], taskCount: Int, steadyWorkers: Int) async throws {
         let names = Set((0..<taskCount).map { "crash-\($0)" })
         let launch = try await cli.run(
@@ -33,10 +33,10 @@ struct CrashRecoveryTests {
         #expect(launch.exitCode == 0, "\(launch)")
         #expect(Set(launch.stdout.split(separator: "\n").map(String.init)) == names)
 
-        let steadies = try (0..<steadyWorkers).map { index in
-            try cli.start(["worker", "--concurrency", "4", "--worker-id", "steady-\(index)"], environment: env, deadline: .seconds(300))
-        }
-        var workers = steadies
+        // The victims are killed before the steady workers start, so that tasks are left for every
+        // round however slowly a loaded machine starts the victims (with the steady workers
+        // running, a stalled victim could find the queue drained and be killed holding nothing).
+        var workers: [BackgroundProcess] = []
         var kills = 0
         for round in 0..<3 {
             let victim = try cli.start(["worker", "--concurrency", "8", "--worker-id", "victim-\(round)"], environment: env,
@@ -47,9 +47,13 @@ struct CrashRecoveryTests {
             await victim.kill()
             kills += 1
         }
+        #expect(kills == 3, "a victim worker started no task within 20 s (kills: \(kills))")
+        let steadies = try (0..<steadyWorkers).map { index in
+            try cli.start(["worker", "--concurrency", "4", "--worker-id", "steady-\(index)"], environment: env, deadline: .seconds(300))
+        }
+        workers += steadies
         let restarted = try cli.start(["worker", "--concurrency", "8", "--worker-id", "victim-last"], environment: env, deadline: .seconds(300))
         workers.append(restarted)
-        #expect(kills >= 1, "the victim worker was never killed while running tasks")
 
         let records = try await cli.waitForRecords(env, timeout: .seconds(240), interval: .seconds(1)) { records in
             names.allSatisfy { records[$0].flatMap(\.status).map(terminalStatuses.contains) == true }

@@ -14,7 +14,7 @@ struct WorkerCleanupTests {
             #expect(try await cli.run(["emit", "create", "--task", "orphan", "--user", "alice"], environment: env).exitCode == 0)
             #expect(try await cli.run(["locks", "reserve", "--task", "orphan", "book:9"], environment: env).exitCode == 0)
             do {
-                let stores = try StoreSet.sqlite(path: cli.directory.appendingPathComponent("sched.sqlite").path)
+                let stores = try await StoreSet.sqlite(path: cli.directory.appendingPathComponent("sched.sqlite").path)
                 try await stores.coordination.addActiveTask("orphan")
             }
             let worker = try cli.start(["worker"], environment: env, deadline: .seconds(60))

@@ -6,13 +6,13 @@ import Testing
 
 @Suite("AsyncManager: progress, locks, active set, safe emission")
 struct AsyncManagerTests {
-    private func baseManager(_ backend: Backend, clock: any AsyncDashClock = SystemClock(), observers: [ObserverRegistration] = []) throws -> AsyncManager {
-        try AsyncManager(context: ManagerContext(name: "asyncdash.AsyncManager", stores: backend.makeStores(clock: clock), observers: ObserverChain(observers)))
+    private func baseManager(_ backend: Backend, clock: any AsyncDashClock = SystemClock(), observers: [ObserverRegistration] = []) async throws -> AsyncManager {
+        try AsyncManager(context: ManagerContext(name: "asyncdash.AsyncManager", stores: await backend.makeStores(clock: clock), observers: ObserverChain(observers)))
     }
 
     @Test(arguments: Backend.allCases)
     func updateProgressWithAnEmptyTaskNameIsATypedError(_ backend: Backend) async throws {
-        let manager = try baseManager(backend)
+        let manager = try await baseManager(backend)
         await #expect {
             try await manager.updateProgress("", .text("x"))
         } throws: { error in
@@ -29,7 +29,7 @@ struct AsyncManagerTests {
     func progressIsStoredEmittedAndExpiresAfterItsTTL(_ backend: Backend) async throws {
         let clock = ManualClock()
         let recorder = RecordingObserver()
-        let manager = try baseManager(backend, clock: clock, observers: [.init(name: "recorder", observer: recorder)])
+        let manager = try await baseManager(backend, clock: clock, observers: [.init(name: "recorder", observer: recorder)])
         try await manager.updateProgress("t1", .text("reading"))
         #expect(try await manager.getProgress("t1") == .text("reading"))
         #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
@@ -41,7 +41,7 @@ struct AsyncManagerTests {
 
     @Test(arguments: Backend.allCases)
     func reservingLocksIsAllOrNothingAndTheConflictNamesTheHolder(_ backend: Backend) async throws {
-        let manager = try baseManager(backend)
+        let manager = try await baseManager(backend)
         try await manager.reserveConflictLocks(for: "a", objects: ObjectRef.many(model: "book", ids: [1, 2]))
         await #expect {
             try await manager.reserveConflictLocks(for: "b", objects: ObjectRef.many(model: "book", ids: [2, 3]))
@@ -58,7 +58,7 @@ struct AsyncManagerTests {
 
     @Test(arguments: Backend.allCases)
     func releaseIsIdempotentAndFreesTheObjects(_ backend: Backend) async throws {
-        let manager = try baseManager(backend)
+        let manager = try await baseManager(backend)
         try await manager.reserveConflictLocks(for: "a", objects: ObjectRef.many(model: "book", ids: [1, 2]))
         #expect(try await manager.releaseConflictLocks(for: "a").sorted() == ["book:1", "book:2"])
         #expect(try await manager.releaseConflictLocks(for: "a") == [])
@@ -70,7 +70,7 @@ struct AsyncManagerTests {
     @Test(arguments: Backend.allCases)
     func locksExpireOnlyByTTL(_ backend: Backend) async throws {
         let clock = ManualClock()
-        let manager = try baseManager(backend, clock: clock)
+        let manager = try await baseManager(backend, clock: clock)
         try await manager.reserveConflictLocks(for: "a", objects: ObjectRef.many(model: "row", ids: 0..<500))
         clock.advance(by: manager.settings.conflictTTL - .seconds(1))
         #expect(try await manager.checkConflict(ObjectRef.many(model: "row", ids: 0..<500)).count == 500)
@@ -81,7 +81,7 @@ struct AsyncManagerTests {
 
     @Test(arguments: Backend.allCases)
     func activeSetRegistrationIsIdempotent(_ backend: Backend) async throws {
-        let manager = try baseManager(backend)
+        let manager = try await baseManager(backend)
         try await manager.registerActiveTask("t1")
         try await manager.registerActiveTask("t1")
         try await manager.registerActiveTask("t2")
@@ -93,7 +93,7 @@ struct AsyncManagerTests {
 
     @Test(arguments: Backend.allCases)
     func aThousandConcurrentActiveRegistrationsAreAllKept(_ backend: Backend) async throws {
-        let manager = try baseManager(backend)
+        let manager = try await baseManager(backend)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<1000 {
                 group.addTask { try await manager.registerActiveTask("task-\(i)") }
@@ -105,7 +105,7 @@ struct AsyncManagerTests {
 
     @Test(arguments: Backend.allCases)
     func opposingReservationsHaveExactlyOneWinnerInTenThousandTrials(_ backend: Backend) async throws {
-        let manager = try baseManager(backend)
+        let manager = try await baseManager(backend)
         var bothWon = 0
         var noneWon = 0
         for trial in 0..<10_000 {
@@ -137,7 +137,7 @@ struct AsyncManagerTests {
             override func asyncTaskLifecycle(_ event: LifecycleEvent) async throws { throw Broken() }
         }
         let recorder = RecordingObserver()
-        let manager = try BrokenManager(context: ManagerContext(
+        let manager = try await BrokenManager(context: ManagerContext(
             name: "broken", stores: backend.makeStores(), observers: ObserverChain([.init(name: "recorder", observer: recorder)])
         ))
         let outcome = await manager.emit(LifecycleEvent(.fail, task: "t1", message: "boom"))

@@ -20,7 +20,7 @@ private func makeManager<M: ModelTrackingAsyncManager>(
     _ type: M.Type, _ backend: Backend, settings: AsyncSettings = AsyncSettings()
 ) async throws -> (M, RecordingObserver) {
     let recorder = RecordingObserver()
-    let stores = try backend.makeStores()
+    let stores = try await backend.makeStores()
     let context = ManagerContext(
         name: SampleAsyncManager.registeredName, settings: settings, stores: stores,
         observers: ObserverChain([.init(name: "recorder", observer: recorder)]), registry: testRegistry()
@@ -123,7 +123,7 @@ struct CleanupTests {
 
     @Test(arguments: Backend.allCases)
     func theBaseManagerCleansWithoutRecords(_ backend: Backend) async throws {
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         let recorder = RecordingObserver()
         let manager = try AsyncManager(context: ManagerContext(
             name: "asyncdash.AsyncManager", stores: stores, observers: ObserverChain([.init(name: "recorder", observer: recorder)]),

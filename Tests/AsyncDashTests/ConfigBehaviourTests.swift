@@ -32,7 +32,7 @@ struct ConfigBehaviourTests {
                     events: [complete]
                     level: notice
             """, file: "config.yaml", registry: testRegistry(), logger: logger)
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         let manager = try #require(try await resolved.makeManager(named: "app.JobManager", stores: stores, logger: logger) as? ModelTrackingAsyncManager)
         #expect(manager.recordModel.table == "job_rows")
 

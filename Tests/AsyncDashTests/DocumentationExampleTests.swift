@@ -64,7 +64,7 @@ struct DocumentationExampleTests {
         // uses the file's sqlite:// store; here the environment override swaps in memory.
         let path = try docTemporaryConfig(docQuickStartConfig)
         let resolved = try ConfigResolver.load(path: path, registry: registry, environment: ["ASYNCDASH_STORE": "memory"])
-        let stores = try resolved.makeStores()
+        let stores = try await resolved.makeStores()
         let manager = try await resolved.makeManager(stores: stores)
         #expect(manager is DocAppAsyncManager)
         #expect(resolved.settings.conflictTTL == .seconds(3600))
@@ -332,7 +332,7 @@ struct DocumentationExampleTests {
         #expect(notifying.observers.first?.kinds == [.fail])
         #expect(notifying.observers.first?.timeout == .milliseconds(2000))
 
-        let stores = try resolved.makeStores()
+        let stores = try await resolved.makeStores()
         let manager = try await resolved.makeManager(named: "myapp.NotifyingAsyncManager", stores: stores)
         await manager.emit(LifecycleEvent(.create, task: "import-9", message: "Task queued", kwargs: ["password": "s3cret", "ids": [1, 2]]))
         await manager.emit(LifecycleEvent(.fail, task: "import-9", message: "disk full"))
@@ -401,7 +401,7 @@ struct DocumentationExampleTests {
             ASYNC_MANAGER_DEFAULT:
               manager_class: sample.async_manager.SampleAsyncManager
             """, file: "config.yaml", registry: registry)
-        let stores = try resolved.makeStores()
+        let stores = try await resolved.makeStores()
         let manager = try await resolved.makeManager(stores: stores)
         await manager.emit(LifecycleEvent(.create, task: "t1", message: "Task queued"))
         await manager.emit(LifecycleEvent(.complete, task: "t1"))

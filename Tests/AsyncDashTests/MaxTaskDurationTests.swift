@@ -16,7 +16,7 @@ struct MaxTaskDurationTests {
         var settings = AsyncSettings()
         settings.maxTaskDuration = maxTaskDuration
         settings.leaseTTL = leaseTTL
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         let manager = try SampleAsyncManager(context: ManagerContext(
             name: SampleAsyncManager.registeredName, settings: settings, stores: stores, registry: testRegistry()))
         try await stores.records.prepare(manager.recordModel)
@@ -71,7 +71,7 @@ struct MaxTaskDurationTests {
 
     @Test(arguments: Backend.allCases)
     func aRunThatIgnoresTheCancelLosesItsLeaseAfterOneLeaseTTLAndIsRecoveredAsLost(_ backend: Backend) async throws {
-        let (manager, queue, worker) = try await Self.launchOnAWorker(backend, "sample.tasks.ignore_cancel", taskName: "stubborn")
+        let (manager, _, worker) = try await Self.launchOnAWorker(backend, "sample.tasks.ignore_cancel", taskName: "stubborn")
         // Its own worker reclaims the lapsed lease: the task ends failed as a lost worker's, not
         // cancelled and not "stopped" (it never stopped), and what it held is released.
         #expect(try await eventually(timeout: .seconds(45)) { try await manager.requireRecord("stubborn")["status"].text == "failed" })

@@ -231,7 +231,7 @@ struct ModelTrackingRulesTests {
         ])
         var registry = testRegistry()
         registry.register(recordModel: model)
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         let manager = try ModelTrackingAsyncManager(context: ManagerContext(name: "m", stores: stores, recordModel: model, registry: registry))
         try await stores.records.prepare(model)
         await manager.emit(LifecycleEvent(.create, task: "t1", kwargs: ["ids": [1, 2]]))
@@ -246,7 +246,7 @@ struct ModelTrackingRulesTests {
         let model = try RecordModel(name: "test.JobRow", table: "job_rows", columns: [
             .init("task_name", .text), .init("state", .text), .init("note", .text), .init("done", .bool), .init("updated_at", .timestamp),
         ])
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         let manager = try ModelTrackingAsyncManager(context: ManagerContext(
             name: "m", stores: stores, recordModel: model, fieldMap: ["status": "state", "message": "note", "cleaned": "done"], registry: testRegistry()
         ))
@@ -280,7 +280,7 @@ struct ModelTrackingRulesTests {
             override func formatAffected(_ affected: JSONValue?) -> String { "\(affected?.arrayValue?.count ?? 0) objects" }
             override func formatPayload(_ payload: JSONValue?) -> JSONValue? { ["wrapped": payload ?? .null] }
         }
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         let manager = try ShoutingManager(context: ManagerContext(name: "m", stores: stores, registry: testRegistry()))
         try await stores.records.prepare(manager.recordModel)
         await manager.emit(LifecycleEvent(.create, task: "t1", user: ["username": "alice"], affected: ["a:1", "a:2"], kwargs: ["k": 1]))
@@ -312,7 +312,7 @@ struct ModelTrackingRulesTests {
             for i in 0..<200 {
                 group.addTask {
                     await manager.emit(LifecycleEvent(.create, task: "c\(i)"))
-                    try? await manager.updateProgress("c\(i)", .structured(StructuredProgress(done: 1, total: 1)))
+                    _ = try? await manager.updateProgress("c\(i)", .structured(StructuredProgress(done: 1, total: 1)))
                     await manager.emit(LifecycleEvent(.complete, task: "c\(i)", result: .int(i)))
                     await manager.emit(LifecycleEvent(.cleanup, task: "c\(i)"))
                 }

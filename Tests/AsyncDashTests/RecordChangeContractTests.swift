@@ -17,7 +17,7 @@ struct RecordChangeContractTests {
     }()
 
     private func store(_ backend: Backend) async throws -> any RecordStore {
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         try await stores.records.prepare(Self.model)
         return stores.records
     }

@@ -17,7 +17,7 @@ struct RecordListingContractTests {
         func makeStore(_ model: RecordModel) async throws -> any RecordStore {
             let store: any RecordStore = switch self {
             case .memory: MemoryRecordStore()
-            case .sqliteIndexed, .sqlitePlain: try Backend.sqlite.makeStores().records
+            case .sqliteIndexed, .sqlitePlain: try await Backend.sqlite.makeStores().records
             }
             try await store.prepare(model)
             if self != .sqlitePlain { try await store.prepareListing(model, RecordListingContract.listing) }

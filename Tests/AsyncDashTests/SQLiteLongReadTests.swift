@@ -15,9 +15,9 @@ struct SQLiteLongReadTests {
     /// A read that never ends on its own: counting an endless recursive sequence.
     static let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
 
-    static func store(_ options: SQLiteStoreOptions) throws -> (SQLiteStore, URL) {
+    static func store(_ options: SQLiteStoreOptions) async throws -> (SQLiteStore, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asyncdash-long-\(UUID().uuidString)")
-        return (try SQLiteStore(path: directory.appendingPathComponent("store.sqlite").path, options: options), directory)
+        return (try await SQLiteStore.open(path: directory.appendingPathComponent("store.sqlite").path, options: options), directory)
     }
 
     /// Runs `Self.endless` as a long read of `store`.
@@ -31,7 +31,7 @@ struct SQLiteLongReadTests {
     }
 
     @Test func aReadPastTheTimeLimitIsStoppedWithAStoreBusyError() async throws {
-        let (store, directory) = try Self.store(.init(readTimeLimit: .milliseconds(200)))
+        let (store, directory) = try await Self.store(.init(readTimeLimit: .milliseconds(200)))
         defer { try? FileManager.default.removeItem(at: directory) }
         let error = await #expect(throws: StoreBusyError.self) { try await Self.endlessRead(store) }
         #expect(error?.reason == .timeLimit(.milliseconds(200)))
@@ -42,7 +42,7 @@ struct SQLiteLongReadTests {
     }
 
     @Test func aSearchedPageOverManyRowsIsStoppedAtTheTimeLimit() async throws {
-        let (store, directory) = try Self.store(.init(readTimeLimit: .milliseconds(1)))
+        let (store, directory) = try await Self.store(.init(readTimeLimit: .milliseconds(1)))
         defer { try? FileManager.default.removeItem(at: directory) }
         try await store.prepare(Self.model)
         try await store.execute(sql: """
@@ -55,7 +55,7 @@ struct SQLiteLongReadTests {
     }
 
     @Test func longReadsPastTheWaitingLimitAreTurnedAwayAtOnce() async throws {
-        let (store, directory) = try Self.store(.init(scanReaders: 1, readTimeLimit: .seconds(3)))
+        let (store, directory) = try await Self.store(.init(scanReaders: 1, readTimeLimit: .seconds(3)))
         defer { try? FileManager.default.removeItem(at: directory) }
         let limit = store.scans.maximumWaiting
         #expect(limit == 16)
@@ -83,7 +83,7 @@ struct SQLiteLongReadTests {
     }
 
     @Test func cheapReadsAnswerWhileMoreLongReadsRunThanThereAreCores() async throws {
-        let (store, directory) = try Self.store(.init(scanReaders: 2, readTimeLimit: .seconds(5)))
+        let (store, directory) = try await Self.store(.init(scanReaders: 2, readTimeLimit: .seconds(5)))
         defer { try? FileManager.default.removeItem(at: directory) }
         try await store.prepare(Self.model)
         try await store.upsert(Self.model, key: "cheap") { record, _ in record["message"] = .text("here") }

@@ -28,12 +28,12 @@ final class SQLiteStoreBenchmarkTests {
         for directory in directories { try? FileManager.default.removeItem(at: directory) }
     }
 
-    private func makeStore() throws -> SQLiteStore {
+    private func makeStore() async throws -> SQLiteStore {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asyncdash-bench-\(UUID().uuidString)")
         directories.append(directory)
         let path = directory.appendingPathComponent("bench.sqlite").path
         let synchronous = ProcessInfo.processInfo.environment["ASYNCDASH_BENCH_SYNC"].flatMap(SQLiteStoreOptions.Synchronous.init(name:))
-        return try SQLiteStore(path: path, options: SQLiteStoreOptions(synchronous: synchronous ?? .full))
+        return try await SQLiteStore.open(path: path, options: SQLiteStoreOptions(synchronous: synchronous ?? .full))
     }
 
     private static var callers: Int { Int(ProcessInfo.processInfo.environment["ASYNCDASH_BENCH_CALLERS"] ?? "") ?? 64 }
@@ -53,7 +53,7 @@ final class SQLiteStoreBenchmarkTests {
     }
 
     @Test func upsertsPerSecond() async throws {
-        let store = try makeStore()
+        let store = try await makeStore()
         let model = Self.model
         try await store.prepare(model)
         let perCaller = 256_000 / Self.callers
@@ -80,7 +80,7 @@ final class SQLiteStoreBenchmarkTests {
     }
 
     @Test func appliesPerSecond() async throws {
-        let store = try makeStore()
+        let store = try await makeStore()
         let model = Self.model
         try await store.prepare(model)
         // A lifecycle as ModelTrackingAsyncManager writes it: create, then progress updates.
@@ -107,7 +107,7 @@ final class SQLiteStoreBenchmarkTests {
     }
 
     @Test func reserveAndReleasePairsPerSecond() async throws {
-        let store = try makeStore()
+        let store = try await makeStore()
         let rate = try await Self.measure(perCaller: 64_000 / Self.callers) { caller, i in
             let owner = "task-\(caller)-\(i)"
             let keys = (0..<10).map { "model:\(caller)-\(i)-\($0)" }

@@ -45,8 +45,8 @@ final class SQLiteStoreTests {
 
     @Test func twoStoresOnOneFileHaveExactlyOneLockWinnerPerTrial() async throws {
         let path = temporaryDatabasePath()
-        let a = try SQLiteStore(path: path)
-        let b = try SQLiteStore(path: path)
+        let a = try await SQLiteStore.open(path: path)
+        let b = try await SQLiteStore.open(path: path)
         let trials = 500
         let winners = try await withThrowingTaskGroup(of: Int.self) { group in
             for trial in 0..<trials {
@@ -65,8 +65,8 @@ final class SQLiteStoreTests {
 
     @Test func twoStoresOnOneFileLoseNoIncrement() async throws {
         let path = temporaryDatabasePath()
-        let a = try SQLiteStore(path: path)
-        let b = try SQLiteStore(path: path)
+        let a = try await SQLiteStore.open(path: path)
+        let b = try await SQLiteStore.open(path: path)
         // Both prepare at once, as two processes starting together would.
         async let preparedA: Void = a.prepare(counterModel)
         async let preparedB: Void = b.prepare(counterModel)
@@ -87,7 +87,7 @@ final class SQLiteStoreTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<4 {
                 group.addTask {
-                    let store = try SQLiteStore(path: path)
+                    let store = try await SQLiteStore.open(path: path)
                     try await store.prepare(counterModel)
                     try await store.upsert(counterModel, key: "shared", increment)
                     try await store.addActiveTask("t\(i)")
@@ -95,7 +95,7 @@ final class SQLiteStoreTests {
             }
             try await group.waitForAll()
         }
-        let store = try SQLiteStore(path: path)
+        let store = try await SQLiteStore.open(path: path)
         #expect(try await store.fetch(counterModel, key: "shared")?["count"] == .integer(4))
         #expect(try await store.activeTasks() == ["t0", "t1", "t2", "t3"])
     }
@@ -103,12 +103,12 @@ final class SQLiteStoreTests {
     @Test func writesSurviveReopening() async throws {
         let path = temporaryDatabasePath()
         do {
-            let store = try SQLiteStore(path: path)
+            let store = try await SQLiteStore.open(path: path)
             try await store.prepare(counterModel)
             try await store.upsert(counterModel, key: "kept") { record, _ in record["payload"] = .json(["n": 2.0]) }
             #expect(try await store.reserveLocks(["m:1"], owner: "a", ttl: .seconds(600)) == .reserved)
         }
-        let reopened = try SQLiteStore(path: path)
+        let reopened = try await SQLiteStore.open(path: path)
         try await reopened.prepare(counterModel)
         let record = try #require(try await reopened.fetch(counterModel, key: "kept"))
         #expect(record["payload"] == .json(["n": 2.0]))
@@ -118,7 +118,7 @@ final class SQLiteStoreTests {
     // MARK: - Group commit
 
     @Test func failingWriteInABatchFailsOnlyItsOwnCaller() async throws {
-        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let store = try await SQLiteStore.open(path: temporaryDatabasePath())
         try await store.prepare(counterModel)
         let unprepared = try RecordModel(name: "tests.Never", table: "never_prepared", columns: [.init("task_name", .text)])
         let outcomes = await withTaskGroup(of: (good: Bool, failed: Bool).self) { group in
@@ -146,7 +146,7 @@ final class SQLiteStoreTests {
     }
 
     @Test func jsonColumnsReadBackExactlyWhatWasWritten() async throws {
-        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let store = try await SQLiteStore.open(path: temporaryDatabasePath())
         try await store.prepare(counterModel)
         let values: [JSONValue] = [
             nil, true, false, 0, -7, .int(Int.max), .int(Int.min), 2.0, -0.5, 1e300, 1.5e-9, 123456789012345.0,
@@ -167,7 +167,7 @@ final class SQLiteStoreTests {
                 .init("task_name", .text), .init("status", .text), .init("state", .json), .init("n", .integer),
                 .init("note", .text), .init("at", .timestamp), .init("flag", .bool),
             ])
-        let sqlite = try SQLiteStore(path: temporaryDatabasePath())
+        let sqlite = try await SQLiteStore.open(path: temporaryDatabasePath())
         let memory = MemoryRecordStore()
         try await sqlite.prepare(model)
         try await memory.prepare(model)
@@ -219,7 +219,7 @@ final class SQLiteStoreTests {
     }
 
     @Test func listRejectsColumnsTheModelDoesNotHave() async throws {
-        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let store = try await SQLiteStore.open(path: temporaryDatabasePath())
         try await store.prepare(counterModel)
         let error = await #expect(throws: SQLiteStoreError.self) {
             try await store.list(counterModel, query: RecordQuery(filters: ["nope": .text("x")]))
@@ -248,10 +248,10 @@ final class SQLiteStoreTests {
 
     @Test func aChangeMadeThroughAnotherConnectionReachesEverySubscriber() async throws {
         let path = temporaryDatabasePath()
-        let watcher = try StoreSet.sqlite(url: "sqlite://\(path)?change_poll_ms=20")
+        let watcher = try await StoreSet.sqlite(url: "sqlite://\(path)?change_poll_ms=20")
         // The writer never prepares the model (as `worker` does not): its writes are captured anyway.
         try await watcher.records.prepare(counterModel)
-        let writer = try SQLiteStore(path: path)
+        let writer = try await SQLiteStore.open(path: path)
         let subscriptions = try await [watcher.changes.subscribe(), watcher.changes.subscribe(), watcher.changes.subscribe()]
         try await writer.upsert(counterModel, key: "from-elsewhere", increment)
         try await writer.setProgress(.text("half"), for: "progressing", ttl: .seconds(60))
@@ -265,7 +265,7 @@ final class SQLiteStoreTests {
     }
 
     @Test func aRenewalOfALockIsNotAChangeButATakeoverIs() async throws {
-        let stores = try StoreSet.sqlite(url: "sqlite://\(temporaryDatabasePath())?change_poll_ms=10")
+        let stores = try await StoreSet.sqlite(url: "sqlite://\(temporaryDatabasePath())?change_poll_ms=10")
         #expect(try await stores.coordination.reserveLocks(["k"], owner: "t1", ttl: .seconds(60)) == .reserved)
         let changes = try await stores.changes.subscribe()
         #expect(try await stores.coordination.reserveLocks(["k"], owner: "t1", ttl: .seconds(120)) == .reserved)  // renewal
@@ -276,7 +276,7 @@ final class SQLiteStoreTests {
 
     @Test func aPollBehindThePrunedLogResyncsItsListeners() async throws {
         // One log row per write transaction: writes one after another, each its own transaction.
-        let store = try SQLiteStore(url: "sqlite://\(temporaryDatabasePath())?synchronous=normal")
+        let store = try await SQLiteStore.open(url: "sqlite://\(temporaryDatabasePath())?synchronous=normal")
         let total = SQLiteSchema.changesKept + 2 * SQLiteSchema.changesPruneEvery
         for index in 0..<total {
             try await store.addActiveTask("t\(index)")
@@ -315,11 +315,11 @@ final class SQLiteStoreTests {
 
     @Test func storeSetServesBothRolesFromOneFile() async throws {
         let path = temporaryDatabasePath()
-        let stores = try StoreSet.sqlite(url: "sqlite://" + path)
+        let stores = try await StoreSet.sqlite(url: "sqlite://" + path)
         try await stores.records.prepare(counterModel)
         try await stores.records.upsert(counterModel, key: "t1", increment)
         try await stores.coordination.addActiveTask("t1")
-        let other = try SQLiteStore(path: path)
+        let other = try await SQLiteStore.open(path: path)
         #expect(try await other.activeTasks() == ["t1"])
         #expect(try await other.fetch(counterModel, key: "t1")?["count"] == .integer(1))
     }

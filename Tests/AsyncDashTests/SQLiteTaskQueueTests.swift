@@ -8,9 +8,9 @@ import Testing
 struct SQLiteTaskQueueTests {
     let clock = ManualClock()
 
-    func makeQueue(path: String = durableTestPath()) throws -> (SQLiteTaskQueue, NotingRunner) {
+    func makeQueue(path: String = durableTestPath()) async throws -> (SQLiteTaskQueue, NotingRunner) {
         let runner = NotingRunner()
-        return (SQLiteTaskQueue(store: try SQLiteStore(path: path, clock: clock), runner: runner), runner)
+        return (SQLiteTaskQueue(store: try await SQLiteStore.open(path: path, clock: clock), runner: runner), runner)
     }
 
     func job(_ name: String, maxAttempts: Int = 1) -> TaskJob {
@@ -18,7 +18,7 @@ struct SQLiteTaskQueueTests {
     }
 
     @Test func enqueuedJobsAreClaimedOldestFirstWithALeaseThenFinished() async throws {
-        let (queue, _) = try makeQueue()
+        let (queue, _) = try await makeQueue()
         for name in ["a", "b", "c"] { try await queue.enqueue(job(name)) }
         await #expect { try await queue.enqueue(job("b")) } throws: { ($0 as? TaskQueueError)?.code == .duplicate }
 
@@ -41,7 +41,7 @@ struct SQLiteTaskQueueTests {
     }
 
     @Test func aRequeuedJobWaitsForItsNotBeforeTime() async throws {
-        let (queue, _) = try makeQueue()
+        let (queue, _) = try await makeQueue()
         try await queue.enqueue(job("t", maxAttempts: 3))
         _ = try await queue.claim(workerID: "w1", limit: 1, leaseTTL: .seconds(30))
         #expect(try await queue.requeue(taskName: "t", workerID: "w1", notBefore: clock.now().addingTimeInterval(5), attempt: 2))
@@ -53,8 +53,8 @@ struct SQLiteTaskQueueTests {
 
     @Test func twoStoresOnOneFileNeverClaimTheSameJob() async throws {
         let path = durableTestPath()
-        let (first, _) = try makeQueue(path: path)
-        let (second, _) = try makeQueue(path: path)
+        let (first, _) = try await makeQueue(path: path)
+        let (second, _) = try await makeQueue(path: path)
         for index in 0..<500 { try await first.enqueue(job("job-\(index)")) }
 
         func drain(_ queue: SQLiteTaskQueue, _ worker: String) async throws -> [String] {
@@ -77,7 +77,7 @@ struct SQLiteTaskQueueTests {
     }
 
     @Test func anExpiredLeaseIsRequeuedAsTheNextAttemptThenFailedWhenAttemptsRunOut() async throws {
-        let (queue, _) = try makeQueue()
+        let (queue, _) = try await makeQueue()
         try await queue.enqueue(job("t", maxAttempts: 2))
         _ = try await queue.claim(workerID: "w1", limit: 1, leaseTTL: .seconds(30))
         #expect(try await queue.reclaimExpiredLeases(now: clock.now(), reclaimer: "r", leaseTTL: .seconds(30)).isEmpty)
@@ -106,7 +106,7 @@ struct SQLiteTaskQueueTests {
     }
 
     @Test func aHeartbeatExtendsTheLeaseAndRenewsTheTasksLocksPastTheConflictTTL() async throws {
-        let (queue, _) = try makeQueue()
+        let (queue, _) = try await makeQueue()
         #expect(try await queue.store.reserveLocks(["book:1"], owner: "t", ttl: .seconds(60)) == .reserved)
         #expect(try await queue.store.reserveLocks(["book:2"], owner: "other", ttl: .seconds(60)) == .reserved)
         try await queue.enqueue(job("t"))
@@ -127,7 +127,7 @@ struct SQLiteTaskQueueTests {
     }
 
     @Test func cancelFinishesAQueuedJobAndFlagsARunningOne() async throws {
-        let (queue, runner) = try makeQueue()
+        let (queue, runner) = try await makeQueue()
         try await queue.enqueue(job("queued"))
         try await queue.enqueue(job("running", maxAttempts: 3))
         #expect(await queue.cancel("queued"))

@@ -18,7 +18,7 @@ struct SampleManagerTests {
 
     @Test(arguments: Backend.allCases)
     func notifyingManagerRecordsThenNotifiesFailuresAndLogsSuccesses(_ backend: Backend) async throws {
-        let stores = try backend.makeStores()
+        let stores = try await backend.makeStores()
         let manager = try CapturingNotifyingManager(context: ManagerContext(name: NotifyingAsyncManager.notifyingName, stores: stores, registry: testRegistry()))
         try await stores.records.prepare(manager.recordModel)
         await manager.emit(LifecycleEvent(.fail, task: "t1", message: "disk full", result: ["error": "ENOSPC"]))

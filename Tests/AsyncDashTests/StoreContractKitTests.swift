@@ -11,7 +11,7 @@ struct StoreContractKitTests {
     static let drivers: [String: StoreContract] = [
         "memory": StoreContract(driver: "memory") { clock in StoreSet.memory(clock: clock) },
         "sqlite": StoreContract(driver: "sqlite") { clock in
-            try StoreSet.sqlite(path: TestFiles.runDirectory.appendingPathComponent(UUID().uuidString).appendingPathComponent("kit.sqlite").path, clock: clock)
+            try await StoreSet.sqlite(path: TestFiles.runDirectory.appendingPathComponent(UUID().uuidString).appendingPathComponent("kit.sqlite").path, clock: clock)
         },
     ]
 
@@ -28,9 +28,9 @@ struct StoreContractKitTests {
         #expect(report.count >= 20)
     }
 
-    @Test func onlyTheMemoryDriversQueueDiesWithTheProcess() throws {
+    @Test func onlyTheMemoryDriversQueueDiesWithTheProcess() async throws {
         #expect(StoreSet.memory().queue.isPersistent == false)
-        #expect(try StoreSet.sqlite(path: durableTestPath()).queue.isPersistent)
+        #expect(try await StoreSet.sqlite(path: durableTestPath()).queue.isPersistent)
     }
 
     /// Locks that check, then take: two reservations of the same keys can both win.

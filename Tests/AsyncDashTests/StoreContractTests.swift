@@ -43,21 +43,21 @@ final class StoreContractTests {
     }
 
     /// Fresh stores of `kind` on `clock` (SQLite: a new file in a new temp directory).
-    private func stores(_ kind: StoreKind, clock: TestClock = TestClock()) throws -> StoreSet {
+    private func stores(_ kind: StoreKind, clock: TestClock = TestClock()) async throws -> StoreSet {
         switch kind {
         case .memory:
             return .memory(clock: clock)
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asyncdash-contract-\(UUID().uuidString)")
             directories.append(directory)
-            return try .sqlite(path: directory.appendingPathComponent("store.sqlite").path, clock: clock)
+            return try await .sqlite(path: directory.appendingPathComponent("store.sqlite").path, clock: clock)
         }
     }
     // MARK: - Records
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func upsertCreatesThenUpdates(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         try await records.prepare(allTypes)
         let created = try await records.upsert(allTypes, key: "t1") { record, isNew in
             #expect(isNew)
@@ -80,7 +80,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func upsertOfAColumnTheModelLacksFailsAndWritesNothing(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         try await records.prepare(allTypes)
         try await records.upsert(allTypes, key: "t1") { record, _ in record["label"] = .text("kept") }
         let error = await #expect(throws: AsyncDashError.self) {
@@ -96,7 +96,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func everyColumnTypeRoundTrips(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         try await records.prepare(allTypes)
         let payload: JSONValue = ["ids": [1, 2, 3], "ratio": 2.5, "whole": 2.0, "name": "x \"quoted\"\n", "none": nil, "ok": true]
         let written = try await records.upsert(allTypes, key: "t1") { record, _ in
@@ -128,14 +128,14 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func fetchOfMissingKeyIsNil(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         try await records.prepare(allTypes)
         #expect(try await records.fetch(allTypes, key: "nope") == nil)
     }
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func listFiltersSortsAndLimits(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         try await records.prepare(allTypes)
         for (i, label) in ["b", "a", "b", "c", "b"].enumerated() {
             try await records.upsert(allTypes, key: "t\(i)") { record, _ in
@@ -160,7 +160,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func deleteRemovesOnlyThatRecord(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         try await records.prepare(allTypes)
         try await records.upsert(allTypes, key: "t1") { _, _ in }
         try await records.upsert(allTypes, key: "t2") { _, _ in }
@@ -174,7 +174,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func prepareIsIdempotentAndAddsNewColumns(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         let v1 = try RecordModel(name: "tests.Growing", table: "growing", columns: [.init("task_name", .text), .init("status", .text)])
         try await records.prepare(v1)
         try await records.prepare(v1)
@@ -194,7 +194,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func concurrentUpsertsOfOneKeyLoseNoIncrement(_ kind: StoreKind) async throws {
-        let records = try stores(kind).records
+        let records = try await stores(kind).records
         try await records.prepare(allTypes)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<200 {
@@ -213,7 +213,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func reservationIsAllOrNothing(_ kind: StoreKind) async throws {
-        let locks = try stores(kind).coordination
+        let locks = try await stores(kind).coordination
         #expect(try await locks.reserveLocks(["m:1", "m:2"], owner: "a", ttl: .seconds(60)) == .reserved)
         let result = try await locks.reserveLocks(["m:2", "m:3"], owner: "b", ttl: .seconds(60))
         #expect(result == .conflict(["m:2": "a"]))
@@ -230,7 +230,7 @@ final class StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     fileprivate func sameOwnerReReservesAndRenewsTTL(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let locks = try stores(kind, clock: clock).coordination
+        let locks = try await stores(kind, clock: clock).coordination
         #expect(try await locks.reserveLocks(["m:1"], owner: "a", ttl: .seconds(10)) == .reserved)
         clock.advance(by: .seconds(8))
         #expect(try await locks.reserveLocks(["m:1", "m:2"], owner: "a", ttl: .seconds(10)) == .reserved)
@@ -242,7 +242,7 @@ final class StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     fileprivate func expiredLockIsFree(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let locks = try stores(kind, clock: clock).coordination
+        let locks = try await stores(kind, clock: clock).coordination
         #expect(try await locks.reserveLocks(["m:1"], owner: "a", ttl: .seconds(10)) == .reserved)
         clock.advance(by: .seconds(9))
         #expect(try await locks.lockOwners(["m:1"]) == ["m:1": "a"])
@@ -256,7 +256,7 @@ final class StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     fileprivate func releaseIsIdempotentAndReleasesOnlyOwnKeys(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let locks = try stores(kind, clock: clock).coordination
+        let locks = try await stores(kind, clock: clock).coordination
         #expect(try await locks.reserveLocks(["m:1", "m:2"], owner: "a", ttl: .seconds(10)) == .reserved)
         #expect(try await locks.reserveLocks(["m:3"], owner: "b", ttl: .seconds(100)) == .reserved)
         clock.advance(by: .seconds(11))
@@ -272,7 +272,7 @@ final class StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     fileprivate func locksListsUnexpiredLocksSortedByKey(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let locks = try stores(kind, clock: clock).coordination
+        let locks = try await stores(kind, clock: clock).coordination
         try #require(try await locks.reserveLocks(["m:2", "m:1"], owner: "a", ttl: .seconds(100)) == .reserved)
         try #require(try await locks.reserveLocks(["m:0"], owner: "b", ttl: .seconds(5)) == .reserved)
         try #require(try await locks.reserveLocks(["m:3"], owner: "c", ttl: .seconds(100)) == .reserved)
@@ -287,7 +287,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func opposingReservationsHaveExactlyOneWinner(_ kind: StoreKind) async throws {
-        let locks = try stores(kind).coordination
+        let locks = try await stores(kind).coordination
         let trials = 2_000
         let winners = try await withThrowingTaskGroup(of: Int.self) { group in
             for trial in 0..<trials {
@@ -309,7 +309,7 @@ final class StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     fileprivate func progressIsSetReadExpiredAndDeleted(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let store = try stores(kind, clock: clock).coordination
+        let store = try await stores(kind, clock: clock).coordination
         let structured = ProgressPayload.structured(.init(done: 40, total: 100, unit: "rows", message: "Reading"))
         try await store.setProgress(.text("Starting"), for: "t1", ttl: .seconds(10))
         #expect(try await store.progress(for: "t1") == .text("Starting"))
@@ -327,7 +327,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func activeSetIsIdempotentAndSorted(_ kind: StoreKind) async throws {
-        let store = try stores(kind).coordination
+        let store = try await stores(kind).coordination
         try await store.addActiveTask("t2")
         try await store.addActiveTask("t1")
         try await store.addActiveTask("t2")
@@ -342,7 +342,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func concurrentActiveTaskAdditionsAreAllKept(_ kind: StoreKind) async throws {
-        let store = try stores(kind).coordination
+        let store = try await stores(kind).coordination
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<1_000 {
                 group.addTask { try await store.addActiveTask(String(format: "task-%04d", i)) }
@@ -356,7 +356,7 @@ final class StoreContractTests {
 
     @Test(arguments: StoreKind.allCases)
     fileprivate func deadLettersRoundTripOldestFirst(_ kind: StoreKind) async throws {
-        let store = try stores(kind).coordination
+        let store = try await stores(kind).coordination
         let first = DeadLetter(taskName: "t1", event: ["kind": "progress", "done": 3], reason: "no record", at: someDate)
         let second = DeadLetter(taskName: "t2", event: ["kind": "fail"], reason: "store down", at: someDate.addingTimeInterval(1))
         #expect(try await store.deadLetters().isEmpty)

@@ -73,14 +73,14 @@ struct StoreRolesTests {
                     path: \(directory.appendingPathComponent("events.jsonl").path)
                     durable: true
             """, file: "config.yaml", registry: registry, environment: [:])
-        let stores = try resolved.makeStores()
+        let stores = try await resolved.makeStores()
         let manager = try await resolved.makeManager(stores: stores)
         let changes = try await stores.changes.subscribe()
         try await manager.reserveConflictLocks(for: "split-1", objects: [ObjectRef(model: "book", id: "1")])
         await manager.emit(LifecycleEvent(.create, task: "split-1", status: .pending, message: "queued"))
 
-        let records = try StoreSet.sqlite(path: recordsPath)
-        let rest = try StoreSet.sqlite(path: restPath)
+        let records = try await StoreSet.sqlite(path: recordsPath)
+        let rest = try await StoreSet.sqlite(path: restPath)
         #expect(try await records.records.fetch(AsyncTaskRecord.model, key: "split-1")?["status"] == .text("pending"))
         #expect(try await rest.coordination.lockOwners(["book:1"]) == ["book:1": "split-1"])
         #expect(try await records.coordination.lockOwners(["book:1"]).isEmpty, "locks stay in STORE")

@@ -28,7 +28,7 @@ struct EmbeddingExampleTests {
               config: { record_model_path: sample.AsyncTaskRecord }
             DASHBOARD: { fields: [task_name, status, message] }
             """, file: "config.yaml", registry: registry, environment: [:])
-        let stores = try resolved.makeStores()
+        let stores = try await resolved.makeStores()
         let metricsForChain = DashboardMetrics()
         let manager = try #require(try await resolved.makeManager(stores: stores, additionalObservers: [metricsForChain.observerRegistration]) as? ModelTrackingAsyncManager)
         let queue = InProcessTaskQueue(runner: manager, concurrency: 2)

@@ -79,7 +79,7 @@ struct DashboardGuardTests {
     @Test("retry is refused when the stored arguments were redacted by the payload formatter, allowed when they were not")
     func retryOfRedactedArguments() async throws {
         let directory = WebTestFiles.runDirectory.appendingPathComponent(UUID().uuidString)
-        let stores = try StoreSet.sqlite(path: directory.appendingPathComponent("redact.sqlite").path)
+        let stores = try await StoreSet.sqlite(path: directory.appendingPathComponent("redact.sqlite").path)
         var registry = Registry.standard
         registry.registerSQLite()
         registry.registerSample()

@@ -77,22 +77,19 @@ public struct ResolvedConfig: Sendable {
 
     /// Opens the stores of `STORE`, and of `STORE_ROLES` when roles live elsewhere (each URL is
     /// opened once; see ``StoreSet/combining(records:audit:)``).
-    public func makeStores(clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
-        var opened: [String: StoreSet] = [:]
-        func open(_ url: String) throws -> StoreSet {
-            if let stores = opened[url] { return stores }
-            let stores = try registry.storeFactory(for: url)(url, clock)
-            opened[url] = stores
-            return stores
-        }
+    public func makeStores(clock: any AsyncDashClock = SystemClock()) async throws -> StoreSet {
         let baseURL = config.storeURL(for: .coordination).value
-        let base = try open(baseURL)
+        let base = try await registry.storeFactory(for: baseURL)(baseURL, clock)
         let recordsURL = config.storeURL(for: .records).value
         let auditURL = config.storeURL(for: .audit).value
         guard recordsURL != baseURL || auditURL != baseURL else { return base }
-        return base.combining(
-            records: recordsURL == baseURL ? nil : try open(recordsURL),
-            audit: auditURL == baseURL ? nil : try open(auditURL))
+        let records = recordsURL == baseURL ? nil : try await registry.storeFactory(for: recordsURL)(recordsURL, clock)
+        let audit: StoreSet? = switch auditURL {
+        case baseURL: nil
+        case recordsURL: records
+        default: try await registry.storeFactory(for: auditURL)(auditURL, clock)
+        }
+        return base.combining(records: records, audit: audit)
     }
 
     /// Builds manager `name` (default: `ASYNC_MANAGER_DEFAULT`) on `stores`, preparing its record

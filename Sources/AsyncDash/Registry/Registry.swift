@@ -40,8 +40,9 @@ public struct Registry: Sendable {
     public typealias ObserverFactory = @Sendable (ComponentOptions) throws -> any LifecycleObserver
     /// Makes a formatter from its config entry.
     public typealias FormatterFactory = @Sendable (ComponentOptions) throws -> any FieldFormatter
-    /// Opens the stores of a URL (`sqlite://…`, `memory`).
-    public typealias StoreFactory = @Sendable (_ url: String, _ clock: any AsyncDashClock) throws -> StoreSet
+    /// Opens the stores of a URL (`sqlite://…`, `memory`). Async so that a driver can open files or
+    /// connections without blocking a thread of the cooperative pool.
+    public typealias StoreFactory = @Sendable (_ url: String, _ clock: any AsyncDashClock) async throws -> StoreSet
     /// Checks a store URL without opening anything; throws an error naming what is wrong.
     public typealias StoreURLValidator = @Sendable (_ url: String) throws -> Void
 

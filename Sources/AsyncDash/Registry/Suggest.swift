@@ -1,18 +1,32 @@
 /// "Did you mean" suggestions by edit distance.
 public enum Suggest {
+    /// Names longer than this (in Unicode scalars) get no suggestion: no registered name or config
+    /// key is that long, and the edit distance costs the product of the two lengths, so a hostile
+    /// megabyte-long name must not cost seconds of CPU.
+    public static let maximumNameLength = 256
+
     /// Up to `limit` of `candidates` closest to `name`, closest first; only reasonably close ones.
     public static func closest(to name: String, in candidates: some Sequence<String>, limit: Int = 3) -> [String] {
         let lowered = name.lowercased()
+        let length = lowered.unicodeScalars.count
+        guard length <= maximumNameLength else { return [] }
+        let threshold = max(3, length / 3)
+        let last = lowered.split(separator: ".").last.map(String.init)
         var seen: Set<String> = []
-        let scored = candidates.filter { seen.insert($0).inserted }.map { candidate -> (String, Int) in
+        let scored = candidates.filter { seen.insert($0).inserted }.compactMap { candidate -> (String, Int)? in
             let c = candidate.lowercased()
-            var d = distance(lowered, c)
             // A shared last component (e.g. the class name) is a strong hint.
-            if let last = lowered.split(separator: ".").last, c.hasSuffix("." + last) || c == String(last) { d = min(d, 2) }
-            return (candidate, d)
+            if let last, c.hasSuffix("." + last) || c == last { return (candidate, min(2, distanceIfShort(lowered, c))) }
+            // The distance is at least the difference in length: skip what cannot be close.
+            guard abs(c.unicodeScalars.count - length) <= threshold else { return nil }
+            return (candidate, distance(lowered, c))
         }
-        let threshold = max(3, name.count / 3)
         return scored.filter { $0.1 <= threshold }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(limit).map(\.0)
+    }
+
+    /// ``distance(_:_:)``, or `Int.max` when `b` is too long to compare.
+    private static func distanceIfShort(_ a: String, _ b: String) -> Int {
+        b.unicodeScalars.count <= maximumNameLength ? distance(a, b) : Int.max
     }
 
     /// `" (did you mean 'x'?)"` or `""`.

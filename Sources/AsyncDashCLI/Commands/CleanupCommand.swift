@@ -36,7 +36,7 @@ struct CleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try CLIRuntime(global)
-        let stores = try runtime.openStores()
+        let stores = try await runtime.openStores()
         let manager = try await runtime.manager(named: manager, stores: stores)
         // A persistent store keeps the durable queue: reconcile against it. (A memory store's queue
         // dies with this process, so there is nothing to reconcile against.)

@@ -25,7 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try CLIRuntime(global)
-        let stores = try runtime.openStores()
+        let stores = try await runtime.openStores()
         let manager = try await runtime.trackingManager(named: nil, stores: stores)
         let batch = String(UUID().uuidString.prefix(6)).lowercased()
         let plans = DemoPlan.all(batch: batch, items: items, delayMs: delayMs)

@@ -29,7 +29,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let url = runtime.displayedStoreURL()
         let stores: StoreSet
         do {
-            stores = try runtime.openStores()
+            stores = try await runtime.openStores()
         } catch {
             throw CLIError.failure("store '\(url)' cannot be opened: \(error)")
         }

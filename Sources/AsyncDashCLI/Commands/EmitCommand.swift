@@ -74,7 +74,7 @@ struct EmitCommand: AsyncParsableCommand {
     func run() async throws {
         let lifecycleEvent = try makeEvent()
         let runtime = try CLIRuntime(global)
-        let stores = try runtime.openStores()
+        let stores = try await runtime.openStores()
         let manager = try await runtime.manager(named: manager, stores: stores)
         if lifecycleEvent.kind == .progress, let payload = lifecycleEvent.progress {
             // updateProgress semantics: the progress entry first, then the event.

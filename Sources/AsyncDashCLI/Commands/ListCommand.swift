@@ -34,7 +34,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try CLIRuntime(global)
-        let stores = try runtime.openStores()
+        let stores = try await runtime.openStores()
         let tracking = try await runtime.trackingManager(named: manager, stores: stores)
         let model = tracking.recordModel
         let map = tracking.resolvedFieldMap

@@ -64,7 +64,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try CLIRuntime(global)
         if let from, let to { return try await copy(runtime, from: from, to: to) }
-        let stores = try runtime.openStores()
+        let stores = try await runtime.openStores()
         Output.line("store: \(runtime.displayedStoreURL())")
         for (model, managers) in try await Self.models(runtime, stores: stores) {
             try await stores.records.prepare(model)
@@ -94,8 +94,8 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     private func copy(_ runtime: CLIRuntime, from: String, to: String) async throws {
-        let source = try runtime.openStores(url: from, option: "--from")
-        let target = try runtime.openStores(url: to, option: "--to")
+        let source = try await runtime.openStores(url: from, option: "--from")
+        let target = try await runtime.openStores(url: to, option: "--to")
         if !json {
             Output.line("from: \(StoreURL.redacted(from))")
             Output.line("to: \(StoreURL.redacted(to))")

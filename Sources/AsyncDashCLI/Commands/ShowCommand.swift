@@ -21,7 +21,7 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try CLIRuntime(global)
-        let stores = try runtime.openStores()
+        let stores = try await runtime.openStores()
         let tracking = try await runtime.trackingManager(named: manager, stores: stores)
         guard let record = try await tracking.record(for: name) else {
             throw CLIError.failure("no task named '\(name)' in record model '\(tracking.recordModel.name)'")

@@ -52,8 +52,8 @@ public struct CLIRuntime: Sendable {
     ///
     /// - Throws: ``CLIError`` (usage) for a URL no registered store serves; the store's error
     ///   when it cannot be opened.
-    public func openStores(url override: String? = nil, option: String = "--store") throws -> StoreSet {
-        guard let override else { return try resolved.makeStores() }
+    public func openStores(url override: String? = nil, option: String = "--store") async throws -> StoreSet {
+        guard let override else { return try await resolved.makeStores() }
         let factory: Registry.StoreFactory
         do {
             factory = try resolved.registry.storeFactory(for: override)
@@ -63,7 +63,7 @@ public struct CLIRuntime: Sendable {
             throw CLIError.usage("\(option) '\(StoreURL.redacted(override))': no store for scheme '\(error.name)'; available: \(available)")
         }
         do { try resolved.registry.validateStoreURL(override) } catch { throw CLIError.usage("\(option): \(error)") }
-        return try factory(override, SystemClock())
+        return try await factory(override, SystemClock())
     }
 
     /// Builds manager `name` (`nil`: `ASYNC_MANAGER_DEFAULT`) on `stores`.

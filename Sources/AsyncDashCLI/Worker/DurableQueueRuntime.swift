@@ -22,7 +22,7 @@ struct DurableQueueRuntime: Sendable {
     init(_ global: GlobalOptions, observers: [ObserverRegistration] = []) async throws {
         runtime = try CLIRuntime(global)
         let url = runtime.storeURL()
-        stores = try runtime.openStores()
+        stores = try await runtime.openStores()
         guard stores.queue.isPersistent else {
             throw CLIError.failure(
                 "the durable task queue needs a store that outlives this process, but STORE '\(url)' keeps everything in memory; "

@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             (queue, manager, stores) = (durable.queue, durable.manager, durable.stores)
             workers = QueueWorkerService(worker: worker, grace: grace, onStart: ready)
         } else {
-            stores = try runtime.openStores()
+            stores = try await runtime.openStores()
             manager = try await runtime.manager(named: nil, stores: stores, observers: observers)
             let inProcess = InProcessTaskQueue(runner: manager, concurrency: concurrency, maxTaskDuration: manager.settings.maxTaskDuration)
             queue = inProcess

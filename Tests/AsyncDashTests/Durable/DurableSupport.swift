@@ -30,7 +30,7 @@ struct DurableNode {
     init(path: String, clock: any AsyncDashClock = SystemClock(), settings: AsyncSettings = AsyncSettings()) async throws {
         var registry = testRegistry()
         for function in DurableTestTasks.all + TestTasks.all { registry.register(taskFunction: function) }
-        store = try SQLiteStore(path: path, clock: clock)
+        store = try await SQLiteStore.open(path: path, clock: clock)
         recorder = RecordingObserver()
         let context = ManagerContext(
             name: SampleAsyncManager.registeredName, settings: settings, stores: .sqlite(store),

@@ -25,7 +25,7 @@ final class StubbornObserver: LifecycleObserver {
 @Suite("A worker with slow and hung observers")
 struct SlowObserverWorkerTests {
     @Test func jobsRunOnceNoLeaseExpiresAndTheObserversCostBoundedResources() async throws {
-        let store = try SQLiteStore(path: durableTestPath())
+        let store = try await SQLiteStore.open(path: durableTestPath())
         let stores = StoreSet.sqlite(store)
         let recorder = RecordingObserver()
         var settings = AsyncSettings()

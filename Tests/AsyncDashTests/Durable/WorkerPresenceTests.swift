@@ -12,7 +12,7 @@ struct WorkerPresenceTests {
         let worker = node.worker("idle-worker", concurrency: 3)
         await worker.start()
         // Another process on the same file sees it.
-        let other = try SQLiteStore(path: path)
+        let other = try await SQLiteStore.open(path: path)
         let otherQueue = SQLiteTaskQueue(store: other, runner: node.manager)
         var listed: WorkerLeases?
         let deadline = ContinuousClock.now + .seconds(10)

@@ -14,7 +14,7 @@ func makeLaunchManager(
     var registry = testRegistry()
     for function in functions { registry.register(taskFunction: function) }
     let recorder = RecordingObserver()
-    let stores = try backend.makeStores()
+    let stores = try await backend.makeStores()
     let context = ManagerContext(
         name: SampleAsyncManager.registeredName, settings: settings, stores: stores,
         observers: ObserverChain([.init(name: "recorder", observer: recorder)]), registry: registry

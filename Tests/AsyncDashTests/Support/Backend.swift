@@ -13,13 +13,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     /// Fresh stores (SQLite: a new file in a new temp directory) on `clock`.
-    func makeStores(clock: any AsyncDashClock = SystemClock()) throws -> StoreSet {
+    func makeStores(clock: any AsyncDashClock = SystemClock()) async throws -> StoreSet {
         switch self {
         case .memory:
             return .memory(clock: clock)
         case .sqlite:
             let directory = TestFiles.runDirectory.appendingPathComponent(UUID().uuidString)
-            return try .sqlite(path: directory.appendingPathComponent("test.sqlite").path, clock: clock)
+            return try await .sqlite(path: directory.appendingPathComponent("test.sqlite").path, clock: clock)
         }
     }
 }
@@ -41,7 +41,7 @@ func makeSampleManager(
     fieldMap: [String: String] = [:],
     createDefaults: [String: JSONValue] = [:]
 ) async throws -> SampleAsyncManager {
-    let stores = try backend.makeStores(clock: clock)
+    let stores = try await backend.makeStores(clock: clock)
     let context = ManagerContext(
         name: SampleAsyncManager.registeredName, stores: stores, observers: ObserverChain(observers),
         fieldMap: fieldMap, createDefaults: createDefaults, registry: testRegistry()

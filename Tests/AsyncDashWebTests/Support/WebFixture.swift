@@ -28,7 +28,7 @@ struct WebFixture: Sendable {
         wrapStores: (StoreSet) -> StoreSet = { $0 }
     ) async throws {
         let directory = WebTestFiles.runDirectory.appendingPathComponent(UUID().uuidString)
-        let stores = wrapStores(try StoreSet.sqlite(path: directory.appendingPathComponent("web.sqlite").path))
+        let stores = await wrapStores(try StoreSet.sqlite(path: directory.appendingPathComponent("web.sqlite").path))
         var registry = Registry.standard
         registry.registerSQLite()
         registry.registerSample()
