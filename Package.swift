@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "AsyncDashRegistrationGeneratorTests", dependencies: ["AsyncDashRegistrationGenerator"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AsyncDashCLITests",
-            dependencies: ["AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "Sample"],
+            dependencies: ["AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashTesting", "Sample"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import AsyncDash
+@testable import AsyncDashCLI
 import Foundation
 import Testing
 
@@ -145,6 +146,12 @@ struct ReadmeObserversExampleTests {
     }
 }
 
+/// A change feed that subscribes but never delivers a notice.
+struct SilentChangeFeed: ChangeFeed {
+    let feed = ChangeBroadcaster()
+    func subscribe() async throws -> ChangeSubscription { feed.subscribe() }
+}
+
 /// `doctor` opens the store and checks every role; `check-config` never does.
 @Suite("asyncdash doctor")
 struct DoctorTests {
@@ -154,7 +161,7 @@ struct DoctorTests {
             #expect(try await cli.run(["migrate"]).exitCode == 0)
             let doctor = try await cli.run(["doctor"])
             #expect(doctor.exitCode == 0, "\(doctor)")
-            for role in ["records", "coordination", "queue", "audit log", "outbox"] {
+            for role in ["records", "coordination", "change feed", "queue", "audit log", "outbox"] {
                 #expect(doctor.stdout.contains("\(role): ok"), "\(role): \(doctor)")
             }
             let json = try await cli.run(["doctor", "--json"])
@@ -175,6 +182,24 @@ struct DoctorTests {
             #expect(doctor.exitCode == 1, "\(doctor)")
             #expect(doctor.stderr.contains("cannot be opened"), "\(doctor)")
         }
+    }
+
+    /// A feed that never delivers (as `LISTEN` behind a pooler in transaction mode) fails the
+    /// change-feed check with what it breaks; on PostgreSQL the message names the PgBouncer mode.
+    @Test func aChangeFeedThatHearsNothingFailsTheCheckWithWhatItBreaks() async throws {
+        var stores = StoreSet.memory()
+        stores.changes = SilentChangeFeed()
+        for (url, hint) in [("memory", false), ("postgres://db.example/app", true)] {
+            let error = try await #require(throws: DoctorError.self) {
+                try await DoctorCommand.checkChangeFeed(stores, owner: "probe", url: url, patience: .milliseconds(300))
+            }
+            #expect(error.description.contains("was not heard within 0.3 seconds"), "\(error)")
+            #expect(error.description.contains("live pages and other processes will not be told of changes"), "\(error)")
+            #expect(error.description.contains("pool_mode = session") == hint, "\(error)")
+        }
+        #expect(try await stores.coordination.locks().isEmpty, "the probe lock is released")
+        let healthy = try await DoctorCommand.checkChangeFeed(.memory(), owner: "probe", url: "memory")
+        #expect(healthy.hasPrefix("a change was heard after"), "\(healthy)")
     }
 
     @Test func aMissingRecordTableIsReportedWithTheFix() async throws {

@@ -11,14 +11,20 @@ enum OwnPostgresCluster {
     /// Runs `.ci/postgres ACTION` (start, restart, stop) for the cluster on `port`, taking TLS
     /// connections only when `tls`; returns its exit status and output.
     static func run(_ action: String, port: Int, tls: Bool = false) async throws -> (Int32, String) {
+        try await CIScript.run("postgres", action, environment: ["ASYNCDASH_PG_PORT": "\(port)", "ASYNCDASH_PG_TLS": tls ? "1" : "0"])
+    }
+}
+
+/// The helper scripts under `.ci/` that start and stop servers for the tests.
+enum CIScript {
+    /// Runs `.ci/NAME ACTION` with `environment` added to this process's; returns its exit status
+    /// and output.
+    static func run(_ name: String, _ action: String, environment extra: [String: String]) async throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [CLIHarness.repositoryRoot.appendingPathComponent(".ci/postgres").path, action]
-        var environment = ProcessInfo.processInfo.environment
-        environment["ASYNCDASH_PG_PORT"] = "\(port)"
-        environment["ASYNCDASH_PG_TLS"] = tls ? "1" : "0"
-        process.environment = environment
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(action)-\(UUID().uuidString.prefix(8)).log")
+        process.arguments = [CLIHarness.repositoryRoot.appendingPathComponent(".ci/\(name)").path, action]
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(action)-\(UUID().uuidString.prefix(8)).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         defer {

@@ -4,7 +4,7 @@ import Foundation
 
 /// `asyncdash doctor [--json]`: opens the configured store and checks that every role works —
 /// records (the default manager's table can be read), coordination (a probe lock is taken and
-/// released), queue, audit log and outbox (read; pending and dead outbox entries are counted),
+/// released), change feed (that probe lock's change is heard), queue, audit log and outbox (read; pending and dead outbox entries are counted),
 /// and the store's integrity (SQLite: `PRAGMA integrity_check` reads every page).
 /// `check-config` never opens the store; this does. Exit 1 when a role fails or damage is found.
 struct DoctorCommand: AsyncParsableCommand {
@@ -64,6 +64,9 @@ struct DoctorCommand: AsyncParsableCommand {
             let letters = try await stores.coordination.deadLetters().count
             return "locks work; \(locks) held, \(active) active tasks, \(letters) dead letters"
         }
+        await check("change feed") {
+            try await Self.checkChangeFeed(stores, owner: probe + "-feed", url: runtime.storeURL())
+        }
         await check("queue") {
             _ = try await stores.queue.taskQueue(runner: manager).state(of: probe)
             let kind = runtime.resolved.config.queue.value
@@ -98,6 +101,40 @@ struct DoctorCommand: AsyncParsableCommand {
         let failed = findings.filter { !$0.ok }.map(\.role)
         if !failed.isEmpty { throw CLIError.failure("store '\(url)': \(failed.joined(separator: ", ")) failed (see above)") }
         if !json { Output.line("doctor OK") }
+    }
+}
+
+extension DoctorCommand {
+    /// How long the change-feed check waits to hear its own change.
+    static let changeFeedPatience: Duration = .seconds(5)
+
+    /// Subscribes to the change feed, takes and releases a probe lock owned by `owner`, and
+    /// checks that the feed names `owner` within `patience`: what live pages and
+    /// other processes rely on to be pushed changes.
+    static func checkChangeFeed(
+        _ stores: StoreSet, owner: String, url: String, patience: Duration = changeFeedPatience
+    ) async throws -> String {
+        let subscription = try await stores.changes.subscribe()
+        let started = ContinuousClock.now
+        guard try await stores.coordination.reserveLocks([owner + ":1"], owner: owner, ttl: .seconds(60)) == .reserved else {
+            throw DoctorError("a probe lock could not be taken")
+        }
+        let deadline = started + patience
+        var heard: Duration?
+        while heard == nil, ContinuousClock.now < deadline, let notice = await subscription.next(timeout: deadline - .now) {
+            if case .changed(let names) = notice, names.contains(owner) { heard = .now - started }
+        }
+        _ = try await stores.coordination.releaseLocks(owner: owner)
+        guard let heard else {
+            let pooler = url.hasPrefix("postgres")
+                ? " (LISTEN needs a connection of its own: behind PgBouncer, use pool_mode = session; transaction and statement modes break it)"
+                : ""
+            throw DoctorError(
+                "a change made through the store (a probe lock) was not heard within \(patience); "
+                    + "live pages and other processes will not be told of changes" + pooler)
+        }
+        let milliseconds = Double(heard.components.attoseconds) / 1e15 + Double(heard.components.seconds) * 1_000
+        return "a change was heard after \(Int(milliseconds.rounded())) ms"
     }
 }
 
