@@ -25,6 +25,8 @@ struct PostgresNames: Sendable, Hashable {
     var notifyFunction: String { "\(q).asyncdash_notify_task" }
     var countFunction: String { "\(q).asyncdash_count_values" }
     var batchFunction: String { "\(q).asyncdash_run_batch" }
+    /// The batch function whose statements are prepared once per connection (migration v5).
+    var preparedBatchFunction: String { "\(q).asyncdash_run_prepared_batch" }
     var reserveFunction: String { "\(q).asyncdash_reserve_locks" }
 
     /// The `LISTEN/NOTIFY` channel of this schema's change feed.

@@ -75,14 +75,16 @@ struct PostgresStatement: Sendable {
     }
 }
 
-/// Many write statements in one call of the store's `asyncdash_run_batch(statements, parameters)`
-/// function, which runs each statement with `EXECUTE … USING parameters` in order: one round trip
-/// and one commit for a whole batch, where sending them one by one costs a round trip each (the
-/// client's and the server's time per statement dominates short writes on PostgreSQL).
+/// Many write statements in one call of the store's
+/// `asyncdash_run_prepared_batch(statements, returns_rows, parameters, counts)` function, which
+/// runs them in order: one round trip and one commit for a whole batch, where sending them one by
+/// one costs a round trip each (the client's and the server's time per statement dominates short
+/// writes on PostgreSQL). The function prepares each statement once per connection and executes
+/// it with its own parameters, so a statement is parsed and planned once, not in every batch.
 ///
-/// Values never go into the SQL text: each statement's `$k` becomes `($1[n])::type`, where `n`
-/// indexes one text array of every statement's parameters, bound as a parameter of the call
-/// (a NULL becomes the keyword `NULL`, which takes the type its place needs). A statement this
+/// Values never go into the SQL text: each statement's `$k` becomes `($1[j])::type`, where `j`
+/// indexes the statement's own text array of parameters — the next `counts[i]` of the call's
+/// `parameters` (a NULL becomes the keyword `NULL`, which takes the type its place needs). A statement this
 /// rewriting cannot read with certainty (dollar quotes, comments, `E''` strings, a `$` inside a
 /// word, a placeholder without a value) is refused, and the batcher sends it the ordinary way.
 struct PostgresStatementBatch: Sendable {
@@ -91,14 +93,17 @@ struct PostgresStatementBatch: Sendable {
     /// Where each statement's rows go.
     private(set) var routes: [PostgresStatement.Route] = []
     private(set) var parameters: [String] = []
+    /// How many of ``parameters`` are each statement's (in order).
+    private(set) var counts: [Int] = []
 
     var isEmpty: Bool { statements.isEmpty }
 
-    /// The call that runs the batch, with its three parameters: its rows are `(n, r)`, the
+    /// The call that runs the batch, with its four parameters: its rows are `(n, r)`, the
     /// statement's number (from 1) and a row of it as JSON text.
     func call(function: String) -> PostgresStatement {
         PostgresStatement(
-            "SELECT n, r FROM \(function)($1::text[], $2::bool[], $3::text[])", [.texts(statements), .bools(returning), .texts(parameters)],
+            "SELECT n, r FROM \(function)($1::text[], $2::bool[], $3::text[], $4::int[])",
+            [.texts(statements), .bools(returning), .texts(parameters), .ints(counts)],
             returnsRows: true)
     }
 
@@ -113,11 +118,12 @@ struct PostgresStatementBatch: Sendable {
     mutating func append(_ statement: PostgresStatement) -> Bool {
         var sent = statement
         if statement.returnsRows { sent.sql = statement.rowsAsJSON }
-        guard let (sql, values) = Self.rewrite(sent, base: parameters.count) else { return false }
+        guard let (sql, values) = Self.rewrite(sent, base: 0) else { return false }
         statements.append(sql)
         returning.append(statement.returnsRows)
         routes.append(statement.route)
         parameters.append(contentsOf: values)
+        counts.append(values.count)
         return true
     }
 

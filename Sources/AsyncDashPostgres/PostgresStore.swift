@@ -77,7 +77,7 @@ public final class PostgresStore: Sendable {
         changeFeed = PostgresChangeFeed(options: options, channel: names.channel, logger: logger)
         let (pool, limit) = (pool, max(Duration.seconds(30), options.readTimeLimit + .seconds(5)))
         batcher = PostgresWriteBatcher(
-            maxConcurrentBatches: min(options.writeBatches, options.poolSize), batchFunction: names.batchFunction, isConflict: Self.isRetryableConflict
+            maxConcurrentBatches: min(options.writeBatches, options.poolSize), batchFunction: names.preparedBatchFunction, isConflict: Self.isRetryableConflict
         ) { transaction in
             try await pool.attempt(limit: limit) { client in try await client.withConnection { try await transaction($0) } }
         }
