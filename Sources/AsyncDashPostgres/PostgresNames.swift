@@ -24,6 +24,8 @@ struct PostgresNames: Sendable, Hashable {
     var migrations: String { "\(q).asyncdash_migrations" }
     var notifyFunction: String { "\(q).asyncdash_notify_task" }
     var countFunction: String { "\(q).asyncdash_count_values" }
+    /// The first batch function (migration v3), no longer called; kept for processes of earlier
+    /// versions still running on the same schema.
     var batchFunction: String { "\(q).asyncdash_run_batch" }
     /// The batch function whose statements are prepared once per connection (migration v5).
     var preparedBatchFunction: String { "\(q).asyncdash_run_prepared_batch" }

@@ -2,6 +2,7 @@
 import AsyncDash
 import Foundation
 import Logging
+import PostgresNIO
 import Testing
 
 /// The rewriting that sends a batch's statements in one call: values never enter the SQL text,
@@ -336,5 +337,42 @@ struct PostgresBatchTests {
             #expect(try await store.fetch(Self.model, key: "t\(index)")?["message"] == .text("good \(index)"))
         }
         #expect(try await store.fetch(Self.model, key: "t17") == nil)
+    }
+
+    /// A connection prepares at most 256 statement shapes; past that a new shape runs unprepared,
+    /// with the same values and results. One connection (pool_size=1) sees 300 shapes, each with a
+    /// hostile value, twice: the second time through prepared and unprepared statements alike.
+    @Test func shapesPastWhatAConnectionPreparesRunUnpreparedWithTheSameResults() async throws {
+        let schema = TestPostgres.freshSchema("batch")
+        defer { Task { await TestPostgres.drop([schema]) } }
+        let store = try PostgresStore(url: TestPostgres.url(schema: schema) + "&pool_size=1&write_batches=1")
+        let table = "\(PostgresNames.quote(schema)).shapes"
+        _ = try await store.run("test table", "CREATE TABLE \(table) (k text PRIMARY KEY, v text NOT NULL, shape int NOT NULL)")
+        let hostile = "it's \"$1\" \\ {a,b} NULL ; --"
+        for round in 0..<2 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for shape in 0..<300 {
+                    group.addTask {
+                        // The constant makes each statement's text, and so its prepared name, differ.
+                        let statement = PostgresStatement(
+                            "INSERT INTO \(table) (k, v, shape) VALUES ($1, $2, \(shape)) ON CONFLICT (k) DO UPDATE SET v = excluded.v RETURNING k",
+                            [.text("k\(shape)"), .text(hostile + "\(round)")], returnsRows: true)
+                        let rows = try await store.write("shape \(shape)", statements: [statement])
+                        #expect(rows.count == 1)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let rows = try await store.run("reading back", "SELECT k, v, shape FROM \(table) ORDER BY shape")
+        #expect(rows.count == 300)
+        for (index, row) in rows.enumerated() {
+            let (k, v, shape) = try row.decode((String, String, Int).self)
+            #expect(k == "k\(index)" && shape == index && v == hostile + "1", "\(k) \(v) \(shape)")
+        }
+        #expect(store.batchFallbacks == 0)
+        // The one connection holds the 256 it prepared (and the rest ran unprepared).
+        let prepared = try await store.run("counting", "SELECT count(*)::int FROM pg_prepared_statements WHERE name LIKE 'asyncdash\\_%'")
+        #expect(try prepared.first?.decode(Int.self) == 256)
     }
 }
