@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AsyncDash", targets: ["AsyncDash"]),
         .library(name: "AsyncDashSQLite", targets: ["AsyncDashSQLite"]),
         .library(name: "AsyncDashPostgres", targets: ["AsyncDashPostgres"]),
+        .library(name: "AsyncDashWebhooks", targets: ["AsyncDashWebhooks"]),
         .library(name: "AsyncDashTesting", targets: ["AsyncDashTesting"]),
         .library(name: "Sample", targets: ["Sample"]),
         .library(name: "AsyncDashWeb", targets: ["AsyncDashWeb"]),
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // The core: events, managers, registry, config, observers, store contracts, memory stores.
@@ -62,6 +65,16 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Notification plugins: signed webhooks (Standard Webhooks) delivered from the outbox.
+        .target(
+            name: "AsyncDashWebhooks",
+            dependencies: [
+                "AsyncDash",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -102,7 +115,7 @@ let package = Package(
         .target(
             name: "AsyncDashCLI",
             dependencies: [
-                "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashWeb", "Sample",
+                "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashWeb", "AsyncDashWebhooks", "Sample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -140,10 +153,19 @@ let package = Package(
             dependencies: ["AsyncDashPostgres", "AsyncDash", "AsyncDashTesting", "Sample"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "AsyncDashWebhooksTests",
+            dependencies: ["AsyncDashWebhooks", "AsyncDash", "AsyncDashSQLite", "Sample"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "AsyncDashRegistrationGeneratorTests", dependencies: ["AsyncDashRegistrationGenerator"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AsyncDashCLITests",
-            dependencies: ["AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashTesting", "Sample"],
+            dependencies: [
+                "AsyncDashCLI", "asyncdash", "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashTesting", "AsyncDashWebhooks", "Sample",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -18,7 +18,7 @@ public struct AsyncDashCommand: AsyncParsableCommand {
     /// and may add its own (the `asyncdash` executable adds `bench`).
     public static let operationalCommands: [any ParsableCommand.Type] = [
         CheckConfigCommand.self, DoctorCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
-        LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self,
+        LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self, WebhooksCommand.self,
         LaunchCommand.self, WorkerCommand.self, CancelCommand.self, ServeCommand.self,
     ]
 

@@ -106,6 +106,28 @@ extension PostgresStore: OutboxStore {
     }
 
     @discardableResult
+    public func requeue(_ ids: [Int64]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await run(
+            "requeueing outbox events",
+            """
+            UPDATE \(names.outbox) SET state = 'pending', attempts = 0, next_attempt_at = $1, delivered_at = NULL,
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = ANY($2) AND state <> 'pending' RETURNING 1
+            """,
+            [.double(clock.now().timeIntervalSince1970), .ints(ids.map { Int($0) })]
+        ).count
+    }
+
+    @discardableResult
+    public func removeDead(_ ids: [Int64]) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await run(
+            "removing dead outbox events", "DELETE FROM \(names.outbox) WHERE id = ANY($1) AND state = 'dead' RETURNING 1", [.ints(ids.map { Int($0) })]
+        ).count
+    }
+
+    @discardableResult
     public func pruneDelivered(before date: Date) async throws -> Int {
         try await prune(table: names.outbox, time: "delivered_at", where: "state = 'delivered'", RetentionLimit(before: date, keepNewest: nil))
     }

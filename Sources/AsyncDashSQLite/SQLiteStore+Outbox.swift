@@ -119,6 +119,46 @@ extension SQLiteStore: OutboxStore {
     }
 
     @discardableResult
+    public func requeue(_ ids: [Int64]) async throws -> Int {
+        try await changeOutbox(ids) { [clock] ids, db in
+            try db.execute(
+                sql: """
+                    UPDATE \(O.outbox) SET state = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL,
+                        lease_owner = NULL, lease_until = NULL
+                    WHERE state <> 'pending' AND id IN (\(Self.placeholders(ids.count)))
+                    """,
+                arguments: StatementArguments([clock.now().timeIntervalSince1970 as any DatabaseValueConvertible] + ids.map { $0 as any DatabaseValueConvertible }))
+        }
+    }
+
+    @discardableResult
+    public func removeDead(_ ids: [Int64]) async throws -> Int {
+        try await changeOutbox(ids) { ids, db in
+            try db.execute(
+                sql: "DELETE FROM \(O.outbox) WHERE state = 'dead' AND id IN (\(Self.placeholders(ids.count)))", arguments: StatementArguments(ids))
+        }
+    }
+
+    /// Runs `statement` over `ids` (distinct, 500 at a time) in one write; returns the rows changed.
+    private func changeOutbox(_ ids: [Int64], _ statement: @escaping @Sendable ([Int64], Database) throws -> Void) async throws -> Int {
+        let distinct = Array(Set(ids)).sorted()
+        guard !distinct.isEmpty else { return 0 }
+        return try await write(savepoint: false) { db in
+            var changed = 0
+            for start in stride(from: 0, to: distinct.count, by: 500) {
+                try statement(Array(distinct[start..<min(start + 500, distinct.count)]), db)
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
+    /// `?, ?, …` (`count` of them).
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    @discardableResult
     public func pruneDelivered(before date: Date) async throws -> Int {
         try await write(savepoint: false) { db in
             try db.execute(sql: "DELETE FROM \(O.outbox) WHERE state = 'delivered' AND delivered_at < ?", arguments: [date.timeIntervalSince1970])

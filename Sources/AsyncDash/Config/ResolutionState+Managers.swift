@@ -75,6 +75,12 @@ extension ResolutionState {
             do {
                 let factory = try registry.observerFactory(named: type.value)
                 if let built = build(observer.component, what: "\(ownerWhat).observers", factory: factory) {
+                    if built is any OutboxObserver, !observer.delivery.isDurable {
+                        error(
+                            "\(ownerWhat).observers: \(type.value) delivers from the store's outbox only, so that sending never holds up a task "
+                                + "and nothing is lost when a process stops: add 'durable: true' to its entry", at: type.location)
+                        continue
+                    }
                     resolved.observers.append(ObserverRegistration(
                         name: type.value, observer: built, kinds: observer.events, timeout: observer.timeout, delivery: observer.delivery))
                 }

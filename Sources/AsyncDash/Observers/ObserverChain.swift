@@ -48,6 +48,12 @@ public final class ObserverChain: Sendable {
             case .timedOut(let name, let after): "observer '\(name)' did not finish within \(after)"
             }
         }
+
+        /// What the observer said should happen next (``DeliveryFailure``), if it said.
+        public var deliveryFailure: DeliveryFailure? {
+            if case .threw(_, let error) = self { return error as? DeliveryFailure }
+            return nil
+        }
     }
 
     /// The durable registrations that accept `event`, as outbox messages for `manager`.
@@ -98,13 +104,20 @@ public final class ObserverChain: Sendable {
     /// The observer runs in a child task: on time-out the failure is reported at once and the
     /// child is cancelled, but this returns only when the observer does — so a hung observer holds
     /// up its own delivery (whose buffer then sheds), never anyone else's, and costs one task.
+    ///
+    /// From the outbox (`delivery` given), an ``OutboxObserver`` is told which delivery it handles.
     static func deliver(
-        _ registration: ObserverRegistration, _ event: LifecycleEvent, logger: Logger, diagnostics: ManagerDiagnostics
+        _ registration: ObserverRegistration, _ event: LifecycleEvent, delivery: OutboxDelivery? = nil, logger: Logger,
+        diagnostics: ManagerDiagnostics
     ) async -> Failure? {
         let failure = await withTaskGroup(of: Failure?.self, returning: Failure?.self) { group in
             group.addTask {
                 do {
-                    try await registration.observer.observe(event)
+                    if let delivery, let observer = registration.observer as? any OutboxObserver {
+                        try await observer.deliver(event, delivery)
+                    } else {
+                        try await registration.observer.observe(event)
+                    }
                     return nil
                 } catch {
                     return .threw(observer: registration.name, error: error)

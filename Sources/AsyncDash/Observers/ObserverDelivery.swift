@@ -54,12 +54,17 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    /// How long a durable delivery waits after its `attempt`-th failure: `retryBase · 2^(attempt−1)`, at most 5 minutes.
+    /// How long a durable delivery waits after its `attempt`-th failure: `retryBase · 2^(attempt−1)`,
+    /// at most 5 minutes (the dispatcher takes between half of it and all of it: jitter).
     public func retryDelay(afterAttempt attempt: Int) -> Duration {
         guard case .durable(_, let base) = kind else { return .zero }
         let factor = 1 << min(max(attempt - 1, 0), 20)
         return min(base * factor, .seconds(300))
     }
+
+    /// The longest an observer's own "not before" (such as an HTTP `Retry-After`) can put a retry
+    /// off: one hour; a receiver cannot park an event for longer.
+    public static let longestRetryWait: Duration = .seconds(3_600)
 
     public var description: String {
         switch kind {

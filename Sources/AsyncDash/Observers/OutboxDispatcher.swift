@@ -117,6 +117,25 @@ public struct OutboxDispatcher: Sendable {
         return total
     }
 
+    /// When to try an event again after the `attempt`-th failed delivery, or `nil` to give up:
+    /// when the observer said so (``DeliveryFailure/giveUp(_:)``) or the attempts are used up.
+    /// The wait is the registration's backoff with jitter (between half of it and all of it, so
+    /// that processes that failed together do not retry together), and never shorter than what
+    /// the observer asked for (``DeliveryFailure/retry(_:notBefore:)``, e.g. `Retry-After`).
+    static func retryTime(after failure: ObserverChain.Failure, attempt: Int, delivery: ObserverDelivery, now: Date) -> Date? {
+        var notBefore: Duration?
+        switch failure.deliveryFailure?.next {
+        case .giveUp?: return nil
+        case .retry(let asked)?: notBefore = asked
+        case nil: break
+        }
+        guard attempt < delivery.maxAttempts ?? 1 else { return nil }
+        let backoff = delivery.retryDelay(afterAttempt: attempt).timeInterval
+        var wait = backoff / 2 + Double.random(in: 0...(backoff / 2))
+        if let notBefore { wait = max(wait, min(notBefore.timeInterval, ObserverDelivery.longestRetryWait.timeInterval)) }
+        return now.addingTimeInterval(wait)
+    }
+
     /// Claims and delivers `consumer`'s due entries in order, stopping at the first failure
     /// (later entries wait for it: ordered delivery). Returns how many were delivered.
     func deliver(_ consumer: Consumer) async throws -> Int {
@@ -128,12 +147,14 @@ public struct OutboxDispatcher: Sendable {
                 await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
                 continue
             }
-            if let failure = await ObserverChain.deliver(consumer.registration, event, logger: consumer.logger, diagnostics: consumer.diagnostics) {
-                let attempt = entry.attempts + 1
-                let maxAttempts = consumer.registration.delivery.maxAttempts ?? 1
-                let retryAt = attempt >= maxAttempts
-                    ? nil : consumer.clock.now().addingTimeInterval(consumer.registration.delivery.retryDelay(afterAttempt: attempt).timeInterval)
-                try await consumer.outbox.markFailed(entry.id, owner: owner, error: "\(failure)", retryAt: retryAt)
+            let attempt = entry.attempts + 1
+            let delivery = OutboxDelivery(
+                eventID: entry.message.eventID ?? "outbox-\(entry.id)", attempt: attempt, queuedAt: entry.message.createdAt, consumer: consumer.consumer)
+            if let failure = await ObserverChain.deliver(
+                consumer.registration, event, delivery: delivery, logger: consumer.logger, diagnostics: consumer.diagnostics)
+            {
+                let retryAt = Self.retryTime(after: failure, attempt: attempt, delivery: consumer.registration.delivery, now: consumer.clock.now())
+                try await consumer.outbox.markFailed(entry.id, owner: owner, error: "\(failure.deliveryFailure?.reason ?? failure.description)", retryAt: retryAt)
                 if retryAt == nil {
                     await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
                     consumer.logger.error(

@@ -90,6 +90,32 @@ public actor MemoryOutboxStore: OutboxStore {
         return true
     }
 
+    @discardableResult
+    public func requeue(_ ids: [Int64]) async throws -> Int {
+        let now = clock.now()
+        var changed = 0
+        for id in Set(ids) where rows[id].map({ $0.state != .pending }) ?? false {
+            rows[id]?.state = .pending
+            rows[id]?.attempts = 0
+            rows[id]?.nextAttemptAt = now
+            rows[id]?.deliveredAt = nil
+            leases[id] = nil
+            changed += 1
+        }
+        return changed
+    }
+
+    @discardableResult
+    public func removeDead(_ ids: [Int64]) async throws -> Int {
+        var removed = 0
+        for id in Set(ids) where rows[id]?.state == .dead {
+            rows[id] = nil
+            leases[id] = nil
+            removed += 1
+        }
+        return removed
+    }
+
     public func exportUndelivered(after id: Int64, limit: Int) async throws -> TransferPage<OutboxEntry> {
         let items = Array(rows.values.filter { $0.id > id && $0.state != .delivered }.sorted { $0.id < $1.id }.prefix(max(0, limit)))
         return TransferPage(items: items, limit: limit, lastPosition: items.last?.id)

@@ -100,6 +100,18 @@ public protocol OutboxStore: Sendable {
     @discardableResult
     func retryDead(_ id: Int64) async throws -> Bool
 
+    /// Puts delivered and dead entries among `ids` back to pending, due now, their attempts reset
+    /// and any lease dropped — an operator's retry or replay: the entry keeps its event and its
+    /// ``OutboxMessage/eventID``, so a receiver sees the same id again. Pending entries and
+    /// unknown ids are left alone. Returns how many entries changed.
+    @discardableResult
+    func requeue(_ ids: [Int64]) async throws -> Int
+
+    /// Removes the dead entries among `ids` (an operator's discard); others are left alone.
+    /// Returns how many were removed.
+    @discardableResult
+    func removeDead(_ ids: [Int64]) async throws -> Int
+
     /// Removes delivered entries delivered before `date`; returns how many.
     @discardableResult
     func pruneDelivered(before date: Date) async throws -> Int

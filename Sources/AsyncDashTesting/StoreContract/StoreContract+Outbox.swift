@@ -60,6 +60,35 @@ extension StoreContract {
                 expect.that(try await outbox.retryDead(head.id), "a dead entry can be retried")
                 expect.equal(try await outbox.entries(consumer: "c", states: [.pending], limit: 5).first?.attempts, 0, "its attempts reset")
             },
+            Check(role: "outbox", name: "delivered and dead entries can be requeued with their event id; dead ones removed") { stores, clock, expect in
+                let outbox = stores.outbox
+                try await outbox.append(["t1", "t2", "t3"].enumerated().map { index, task in
+                    var sent = message("c", task, at: clock.now())
+                    sent.eventID = "event-\(index)"
+                    return sent
+                })
+                let batch = try await outbox.claim(consumer: "c", owner: "p", limit: 5, leaseTTL: .seconds(30))
+                guard batch.count == 3 else { return expect.fail("claimed \(batch.count) of 3") }
+                try await outbox.markDelivered([batch[0].id], owner: "p")
+                try await outbox.markFailed(batch[1].id, owner: "p", error: "HTTP 400", retryAt: nil)
+                try await outbox.release([batch[2].id], owner: "p")
+                clock.advance(by: .seconds(5))
+                expect.equal(try await outbox.requeue([batch[0].id, batch[1].id, batch[2].id, batch[1].id, 999_999]), 2,
+                             "the delivered and the dead one change; the pending one, a repeat and an unknown id do not")
+                let pending = try await outbox.entries(consumer: "c", states: [.pending], limit: 5)
+                expect.equal(pending.map(\.id), batch.map(\.id), "all three pending, in their order")
+                expect.equal(pending.map(\.message.eventID), ["event-0", "event-1", "event-2"], "each keeps its event id")
+                expect.equal(pending.map(\.attempts), [0, 0, 0], "attempts reset")
+                expect.that(pending.allSatisfy { $0.deliveredAt == nil && $0.nextAttemptAt <= clock.now() }, "due now, not delivered")
+                let again = try await outbox.claim(consumer: "c", owner: "q", limit: 5, leaseTTL: .seconds(30))
+                expect.equal(again.map(\.id), batch.map(\.id), "another owner claims them at once (no lease left)")
+                try await outbox.markFailed(again[0].id, owner: "q", error: "gave up", retryAt: nil)
+                try await outbox.markDelivered([again[1].id], owner: "q")
+                expect.equal(try await outbox.removeDead([again[0].id, again[1].id, again[2].id]), 1, "only the dead one is removed")
+                expect.equal(try await outbox.entries(consumer: "c", states: [], limit: 5).map(\.id), [again[1].id, again[2].id], "the others stay")
+                expect.equal(try await outbox.requeue([]), 0, "nothing to requeue")
+                expect.equal(try await outbox.removeDead([]), 0, "nothing to remove")
+            },
             Check(role: "outbox", name: "an expired lease lets another owner deliver; old delivered entries are pruned") { stores, clock, expect in
                 let outbox = stores.outbox
                 try await outbox.append([message("c", "t1", at: clock.now())])
