@@ -148,18 +148,7 @@ struct WebhookDeliveryTests {
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
         try await withHarness { cli in
-            try cli.writeConfig("""
-                STORE: \(cli.sqliteURL())
-                ASYNC_MANAGER_DEFAULT:
-                  manager_class: sample.async_manager.SampleAsyncManager
-                  config:
-                    observers:
-                      - type: asyncdash.observers.webhook
-                        durable: true
-                        url: \(receiver.url)
-                        secret_env: HOOK_SECRET
-                """)
-            let env = ["HOOK_SECRET": Self.secret]
+            let env = try Self.configure(cli, receiver)
             let serve = try cli.start(["serve", "--bind", "127.0.0.1:0"], environment: env, deadline: .seconds(120))
             #expect(await serve.waitForOutput("dashboard: http://"), "\(serve.description)")
             for (event, task) in [("create", "e1"), ("complete", "e1")] {
@@ -198,18 +187,7 @@ struct WebhookDeliveryTests {
         let receiver = try await WebhookReceiver.start { $0 == 0 ? .init(status: 400) : .ok }
         defer { Task { await receiver.stop() } }
         try await withHarness { cli in
-            try cli.writeConfig("""
-                STORE: \(cli.sqliteURL())
-                ASYNC_MANAGER_DEFAULT:
-                  manager_class: sample.async_manager.SampleAsyncManager
-                  config:
-                    observers:
-                      - type: asyncdash.observers.webhook
-                        durable: true
-                        url: \(receiver.url)
-                        secret_env: HOOK_SECRET
-                """)
-            let env = ["HOOK_SECRET": Self.secret]
+            let env = try Self.configure(cli, receiver)
             for (event, task) in [("create", "r1"), ("create", "r2")] {
                 #expect(try await cli.run(["emit", event, "--task", task], environment: env).exitCode == 0)
             }
@@ -244,6 +222,23 @@ struct WebhookDeliveryTests {
             let purge = try await cli.run(["webhooks", "purge"], environment: env)
             #expect(purge.stdout.contains("0 dead events of asyncdash.observers.webhook removed"), "\(purge)")
         }
+    }
+
+    /// Writes a config whose default manager posts to `receiver`; returns the environment that
+    /// holds the secret.
+    static func configure(_ cli: CLIHarness, _ receiver: WebhookReceiver) throws -> [String: String] {
+        try cli.writeConfig("""
+            STORE: \(cli.sqliteURL())
+            ASYNC_MANAGER_DEFAULT:
+              manager_class: sample.async_manager.SampleAsyncManager
+              config:
+                observers:
+                  - type: asyncdash.observers.webhook
+                    durable: true
+                    url: \(receiver.url)
+                    secret_env: HOOK_SECRET
+            """)
+        return ["HOOK_SECRET": secret]
     }
 
     /// The requests without repeats of an id, in the order their ids first came.
