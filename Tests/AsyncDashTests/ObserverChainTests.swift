@@ -86,7 +86,9 @@ struct ObserverChainTests {
         let elapsed = ContinuousClock.now - started
         // Not a speed check: waiting for the observer would take 20 × 10 s.
         #expect(elapsed < .seconds(100), "20 emits with a 10 s observer took \(elapsed)")
-        #expect(await manager.flushObservers(timeout: .seconds(60)))
+        // The slow observer drains its buffer of 4 plus the event in hand, 10 s each (it does not
+        // stop on cancellation): about 50 s, so the budget is the 120 s other observer waits get.
+        #expect(await manager.flushObservers(timeout: .seconds(120)), "observers still busy after 120 s")
         #expect(recorder.events.count == 20, "the other observer got every event")
         let counts = await manager.diagnostics.snapshot
         // Every event was either handed to the slow observer (and cut off at its time-out) or
