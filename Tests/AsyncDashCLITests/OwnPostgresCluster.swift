@@ -10,8 +10,10 @@ enum OwnPostgresCluster {
 
     /// Runs `.ci/postgres ACTION` (start, restart, stop) for the cluster on `port`, taking TLS
     /// connections only when `tls`; returns its exit status and output.
-    static func run(_ action: String, port: Int, tls: Bool = false) async throws -> (Int32, String) {
-        try await CIScript.run("postgres", action, environment: ["ASYNCDASH_PG_PORT": "\(port)", "ASYNCDASH_PG_TLS": tls ? "1" : "0"])
+    static func run(_ action: String, port: Int, tls: Bool = false, downSeconds: Int = 0) async throws -> (Int32, String) {
+        try await CIScript.run(
+            "postgres", action,
+            environment: ["ASYNCDASH_PG_PORT": "\(port)", "ASYNCDASH_PG_TLS": tls ? "1" : "0", "ASYNCDASH_PG_DOWN_SECONDS": "\(downSeconds)"])
     }
 }
 
