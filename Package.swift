@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AsyncDashSQLite", targets: ["AsyncDashSQLite"]),
         .library(name: "AsyncDashPostgres", targets: ["AsyncDashPostgres"]),
         .library(name: "AsyncDashWebhooks", targets: ["AsyncDashWebhooks"]),
+        .library(name: "AsyncDashMetrics", targets: ["AsyncDashMetrics"]),
         .library(name: "AsyncDashTesting", targets: ["AsyncDashTesting"]),
         .library(name: "Sample", targets: ["Sample"]),
         .library(name: "AsyncDashWeb", targets: ["AsyncDashWeb"]),
@@ -78,6 +79,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Notification plugins: lifecycle metrics through swift-metrics (any backend).
+        .target(
+            name: "AsyncDashMetrics",
+            dependencies: ["AsyncDash", .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         // Helpers for users' own tests: recording observer, manual clock.
         .target(
             name: "AsyncDashTesting", dependencies: ["AsyncDash", .product(name: "Logging", package: "swift-log")],
@@ -115,7 +122,7 @@ let package = Package(
         .target(
             name: "AsyncDashCLI",
             dependencies: [
-                "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashWeb", "AsyncDashWebhooks", "Sample",
+                "AsyncDash", "AsyncDashSQLite", "AsyncDashPostgres", "AsyncDashWeb", "AsyncDashWebhooks", "AsyncDashMetrics", "Sample",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,6 +163,15 @@ let package = Package(
         .testTarget(
             name: "AsyncDashWebhooksTests",
             dependencies: ["AsyncDashWebhooks", "AsyncDash", "AsyncDashSQLite", "Sample"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AsyncDashMetricsTests",
+            dependencies: [
+                "AsyncDashMetrics", "AsyncDash", "AsyncDashTesting", "Sample",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "AsyncDashRegistrationGeneratorTests", dependencies: ["AsyncDashRegistrationGenerator"], swiftSettings: swiftSettings),

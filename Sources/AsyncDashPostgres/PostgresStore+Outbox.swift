@@ -128,8 +128,12 @@ extension PostgresStore: OutboxStore {
     }
 
     @discardableResult
-    public func pruneDelivered(before date: Date) async throws -> Int {
-        try await prune(table: names.outbox, time: "delivered_at", where: "state = 'delivered'", RetentionLimit(before: date, keepNewest: nil))
+    public func prune(_ state: OutboxState, _ limit: RetentionLimit) async throws -> Int {
+        switch state {
+        case .pending: 0
+        case .delivered: try await prune(table: names.outbox, time: "delivered_at", where: "state = 'delivered'", limit)
+        case .dead: try await prune(table: names.outbox, time: "created_at", where: "state = 'dead'", limit)
+        }
     }
 
     static let outboxColumns = "id, consumer, event, created_at, state, attempts, last_error, next_attempt_at, delivered_at, event_id"

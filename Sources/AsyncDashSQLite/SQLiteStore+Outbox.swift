@@ -159,10 +159,11 @@ extension SQLiteStore: OutboxStore {
     }
 
     @discardableResult
-    public func pruneDelivered(before date: Date) async throws -> Int {
-        try await write(savepoint: false) { db in
-            try db.execute(sql: "DELETE FROM \(O.outbox) WHERE state = 'delivered' AND delivered_at < ?", arguments: [date.timeIntervalSince1970])
-            return db.changesCount
+    public func prune(_ state: OutboxState, _ limit: RetentionLimit) async throws -> Int {
+        switch state {
+        case .pending: 0
+        case .delivered: try await prune(table: O.outbox, time: "delivered_at", where: "state = 'delivered'", limit)
+        case .dead: try await prune(table: O.outbox, time: "created_at", where: "state = 'dead'", limit)
         }
     }
 

@@ -17,10 +17,10 @@ struct CleanupCommandTests {
             try cli.writeSQLiteConfig()
             let human = try await run(cli, ["cleanup"])
             #expect(human.stdout == "Examined 0 active tasks; cleaned 0 (locks released 0, progress entries 0, records 0); skipped 0\n"
-                + "Retention deleted 0 records, 0 audit, 0 dead letters, 0 finished jobs\n")
+                + "Retention deleted 0 records, 0 audit, 0 dead letters, 0 finished jobs, 0 outbox delivered, 0 outbox dead\n")
             let json = try await run(cli, ["cleanup", "--json"])
             #expect(try json.json() == ["active_tasks": 0, "cleaned": [:], "skipped": [:],
-                                        "retention": ["records": 0, "audit": 0, "dead_letters": 0, "finished_jobs": 0]])
+                                        "retention": ["records": 0, "audit": 0, "dead_letters": 0, "finished_jobs": 0, "outbox_delivered": 0, "outbox_dead": 0]])
         }
     }
 
@@ -47,7 +47,7 @@ struct CleanupCommandTests {
                     "reason": "missing from the queue", "conflict_lock_keys": 2, "progress_entries": 1, "dashboard_records": 1,
                 ]],
                 "skipped": [:],
-                "retention": ["records": 0, "audit": 0, "dead_letters": 0, "finished_jobs": 0],
+                "retention": ["records": 0, "audit": 0, "dead_letters": 0, "finished_jobs": 0, "outbox_delivered": 0, "outbox_dead": 0],
             ])
 
             let record = try await run(cli, ["show", "import-41", "--json"]).json()
@@ -77,7 +77,7 @@ struct CleanupCommandTests {
                 Examined 2 active tasks; cleaned 2 (locks released 1, progress entries 0, records 2); skipped 0
                   cleaned t1: missing from the queue (locks 1, progress entries 0, records 1)
                   cleaned t2: missing from the queue (locks 0, progress entries 0, records 1)
-                Retention deleted 0 records, 0 audit, 0 dead letters, 0 finished jobs
+                Retention deleted 0 records, 0 audit, 0 dead letters, 0 finished jobs, 0 outbox delivered, 0 outbox dead
 
                 """)
             let help = try await cli.run(["cleanup", "--help"])

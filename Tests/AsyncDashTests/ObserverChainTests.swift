@@ -165,14 +165,14 @@ struct ObserverChainTests {
     }
 
     @Test(arguments: Backend.allCases)
-    func runningTheDispatcherDeliversAndPrunesOldDeliveredEntries(_ backend: Backend) async throws {
+    func runningTheDispatcherDeliversWhenWokenAndStopsWhenCancelled(_ backend: Backend) async throws {
         let recorder = RecordingObserver()
         let manager = try await makeSampleManager(backend, observers: [.init(name: "r", observer: recorder, delivery: .durable())])
         await manager.emit(LifecycleEvent(.create, task: "t1"))
-        let dispatcher = OutboxDispatcher(managers: [manager], pollInterval: .seconds(30), deliveredRetention: .zero)
+        let dispatcher = OutboxDispatcher(managers: [manager], pollInterval: .seconds(30))
         #expect(try await dispatcher.deliverDue() == 1)
         #expect(recorder.events.count == 1)
-        let loops = Task { await dispatcher.run() }   // prunes the delivered entry as it starts
+        let loops = Task { await dispatcher.run() }
         try await Task.sleep(for: .milliseconds(200))
         await manager.emit(LifecycleEvent(.complete, task: "t1"))   // wakes the loop: no 30 s poll to wait for
         #expect(await eventually { recorder.events.count == 2 })
@@ -181,7 +181,47 @@ struct ObserverChainTests {
         await loops.value
         #expect(ContinuousClock.now - stopping < .seconds(20), "cancelling stops the loops without waiting out the 30 s poll")
         let left = try await manager.stores.outbox.entries(consumer: nil, states: [], limit: 10)
-        #expect(left.map(\.state) == [.delivered], "the first delivered entry was pruned when the loop started: \(left)")
+        #expect(left.map(\.state) == [.delivered, .delivered], "delivered entries stay as history: \(left)")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func retentionPrunesDeliveredEventsAfterAWeekAndDeadOnesAfterAMonth(_ backend: Backend) async throws {
+        let clock = ManualClock()
+        let recorder = RecordingObserver()
+        let manager = try await makeSampleManager(backend, clock: clock, observers: [
+            .init(name: "r", observer: recorder, delivery: .durable()),
+            .init(name: "failing", observer: FailingObserver(), delivery: .durable(maxAttempts: 1)),
+        ])
+        await manager.emit(LifecycleEvent(.create, task: "t1", timestamp: clock.now()))
+        try await OutboxDispatcher(managers: [manager]).deliverDue()
+        let states = { try await manager.stores.outbox.entries(consumer: nil, states: [], limit: 10).map(\.state).sorted { $0.rawValue < $1.rawValue } }
+        #expect(try await states() == [.dead, .delivered])
+        clock.advance(by: .seconds(6 * 86_400))
+        #expect(await manager.applyRetention(clock: clock).deleted["outbox_delivered"] == 0)
+        clock.advance(by: .seconds(2 * 86_400))
+        let week = await manager.applyRetention(clock: clock)
+        #expect(week.deleted["outbox_delivered"] == 1, "\(week.humanReadable)")
+        #expect(try await states() == [.dead], "the dead event is kept for an operator")
+        clock.advance(by: .seconds(23 * 86_400))
+        #expect(await manager.applyRetention(clock: clock).deleted["outbox_dead"] == 1)
+        #expect(try await states() == [])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func anEventIsGivenUpWhenItsNextTryWouldComePastItsMaxAge(_ backend: Backend) async throws {
+        let clock = ManualClock()
+        let delivery = ObserverDelivery.durable(maxAttempts: 100, retryBase: .seconds(60), maxAge: .seconds(3_600))
+        #expect(delivery.description == "durable (outbox, 100 attempts within 1 hour)")
+        let manager = try await makeSampleManager(backend, clock: clock, observers: [.init(name: "failing", observer: FailingObserver(), delivery: delivery)])
+        await manager.emit(LifecycleEvent(.fail, task: "t1", timestamp: clock.now()))
+        let dispatcher = OutboxDispatcher(managers: [manager])
+        try await dispatcher.deliverDue()
+        let first = try await manager.stores.outbox.entries(consumer: nil, states: [.pending], limit: 10)
+        #expect(first.map(\.attempts) == [1], "retried: the next try is 30 to 60 s on")
+        clock.advance(by: .seconds(3_590))
+        try await dispatcher.deliverDue()
+        let dead = try await manager.stores.outbox.entries(consumer: nil, states: [.dead], limit: 10)
+        #expect(dead.map(\.attempts) == [2], "the try after 2 would come 60 to 120 s on, past the hour: given up after 2 of 100 attempts")
     }
 
     @Test

@@ -66,16 +66,25 @@ public struct RetentionSettings: Sendable, Hashable {
     public var deadLetters = RetentionRule.days(30, count: 10_000)
     /// The durable queue's finished jobs. Default: 7 days, newest 100,000.
     public var finishedJobs = RetentionRule.days(7, count: 100_000)
+    /// Events durable observers (webhooks, commands, JSON lines) were delivered, kept as history
+    /// for `webhooks list` and `webhooks replay`. Default: 7 days, newest 100,000.
+    public var outboxDelivered = RetentionRule.days(7, count: 100_000)
+    /// Events durable observers gave up on, kept for an operator to retry or discard. Default:
+    /// 30 days, newest 10,000.
+    public var outboxDead = RetentionRule.days(30, count: 10_000)
 
     public init() {}
 
     /// The kinds, as named in `RETENTION`, with their rules.
     public var named: [(String, RetentionRule)] {
-        [("records", records), ("audit", audit), ("dead_letters", deadLetters), ("finished_jobs", finishedJobs)]
+        [
+            ("records", records), ("audit", audit), ("dead_letters", deadLetters), ("finished_jobs", finishedJobs),
+            ("outbox_delivered", outboxDelivered), ("outbox_dead", outboxDead),
+        ]
     }
 
     /// The names `RETENTION` accepts.
-    public static let kinds = ["records", "audit", "dead_letters", "finished_jobs"]
+    public static let kinds = ["records", "audit", "dead_letters", "finished_jobs", "outbox_delivered", "outbox_dead"]
 
     /// The rule of `kind` (one of ``kinds``).
     public subscript(kind: String) -> RetentionRule? {
@@ -87,6 +96,8 @@ public struct RetentionSettings: Sendable, Hashable {
             case "audit": audit = newValue
             case "dead_letters": deadLetters = newValue
             case "finished_jobs": finishedJobs = newValue
+            case "outbox_delivered": outboxDelivered = newValue
+            case "outbox_dead": outboxDead = newValue
             default: break
             }
         }
@@ -120,8 +131,8 @@ public struct RetentionSummary: Sendable, Hashable {
 
 extension AsyncManager {
     /// Applies ``AsyncSettings/retention`` (`RETENTION`) as of `clock`'s now: deletes finished
-    /// records (never those of active tasks), audit entries, dead letters and the durable
-    /// queue's finished jobs beyond their rules. Run by the scheduled clean-up and
+    /// records (never those of active tasks), audit entries, dead letters, the durable
+    /// queue's finished jobs, and durable observers' delivered and dead events beyond their rules. Run by the scheduled clean-up and
     /// `asyncdash cleanup`; does nothing when `ASYNC_ENABLED` is false. A kind whose store call
     /// fails is reported in ``RetentionSummary/failed`` and logged; the others still run.
     ///
@@ -152,6 +163,8 @@ extension AsyncManager {
         await run("audit", retention.audit) { try await stores.audit.prune($0) }
         await run("dead_letters", retention.deadLetters) { try await stores.coordination.pruneDeadLetters($0) }
         await run("finished_jobs", retention.finishedJobs) { try await stores.queue.pruneFinishedJobs($0) }
+        await run("outbox_delivered", retention.outboxDelivered) { try await stores.outbox.prune(.delivered, $0) }
+        await run("outbox_dead", retention.outboxDead) { try await stores.outbox.prune(.dead, $0) }
         return summary
     }
 }

@@ -146,7 +146,7 @@ extension ConfigLoader {
         // Read the component, then `events` and `timeout_ms` even when the component is bad, so
         // every mistake of the entry is reported in one run.
         let component = readComponent(
-            node, what: what, defaultType: nil, reserved: ["events", "timeout_ms", "durable", "buffer", "max_attempts"], reader: &reader)
+            node, what: what, defaultType: nil, reserved: ["events", "timeout_ms", "durable", "buffer", "max_attempts", "max_age_s"], reader: &reader)
         var observer = ObserverDeclaration(component: component ?? ComponentDeclaration(
             type: Located("", at: reader.location(node)), options: [:], optionLocations: [:], location: reader.location(node)))
         if let eventsNode = node["events"] {
@@ -194,14 +194,16 @@ extension ConfigLoader {
         }
         let buffer = count("buffer", ObserverDelivery.bufferRange)
         let attempts = count("max_attempts", ObserverDelivery.maxAttemptsRange)
+        let maxAge = count("max_age_s", ObserverDelivery.maxAgeSecondsRange)
         if durable {
             if let bufferNode = node["buffer"] {
                 reader.error("\(what).buffer applies to best-effort observers; a durable one keeps every event in the outbox (remove buffer, or durable)", at: bufferNode)
             }
-            observer.delivery = .durable(maxAttempts: attempts ?? ObserverDelivery.defaultMaxAttempts)
+            observer.delivery = .durable(
+                maxAttempts: attempts ?? ObserverDelivery.defaultMaxAttempts, maxAge: maxAge.map { .seconds($0) } ?? ObserverDelivery.defaultMaxAge)
         } else {
-            if let attemptsNode = node["max_attempts"] {
-                reader.error("\(what).max_attempts applies to durable observers (durable: true)", at: attemptsNode)
+            for key in ["max_attempts", "max_age_s"] {
+                if let keyNode = node[key] { reader.error("\(what).\(key) applies to durable observers (durable: true)", at: keyNode) }
             }
             observer.delivery = .bestEffort(buffer: buffer ?? ObserverDelivery.defaultBuffer)
         }

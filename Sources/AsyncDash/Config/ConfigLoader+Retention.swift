@@ -6,7 +6,7 @@ extension ConfigLoader {
         ("max_age_days", 0...36_500), ("max_count", 0...1_000_000_000),
     ]
 
-    /// `RETENTION: { records | audit | dead_letters | finished_jobs: { max_age_days, max_count } }`;
+    /// `RETENTION: { records | audit | dead_letters | finished_jobs | outbox_delivered | outbox_dead: { max_age_days, max_count } }`;
     /// a key left out keeps its default, 0 lifts that limit.
     static func readRetention(_ node: Node, into settings: inout AsyncSettings, reader: inout YAMLReader) {
         guard let kinds = reader.mapping(node, "RETENTION") else { return }

@@ -13,7 +13,7 @@
 public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     enum Kind: Sendable, Hashable {
         case bestEffort(buffer: Int)
-        case durable(maxAttempts: Int, retryBase: Duration)
+        case durable(maxAttempts: Int, retryBase: Duration, maxAge: Duration)
     }
 
     let kind: Kind
@@ -24,6 +24,10 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     /// Tries of a durable observer's event before it is dead-lettered (default).
     public static let defaultMaxAttempts = 8
     public static let maxAttemptsRange = 1...100
+    /// How long after it was queued a durable observer's event is still retried (default: a day).
+    public static let defaultMaxAge: Duration = .seconds(86_400)
+    /// The range of `max_age_s`: a second to 30 days.
+    public static let maxAgeSecondsRange = 1...2_592_000
 
     /// A bounded buffer of `buffer` events in this process (clamped to ``bufferRange``).
     public static func bestEffort(buffer: Int = defaultBuffer) -> ObserverDelivery {
@@ -31,10 +35,16 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The store's outbox; a failed delivery is retried after `retryBase`, doubling up to 5
-    /// minutes, and dead-lettered after `maxAttempts` tries (clamped to ``maxAttemptsRange``).
-    public static func durable(maxAttempts: Int = defaultMaxAttempts, retryBase: Duration = .seconds(1)) -> ObserverDelivery {
-        ObserverDelivery(kind: .durable(
-            maxAttempts: min(max(maxAttempts, maxAttemptsRange.lowerBound), maxAttemptsRange.upperBound), retryBase: max(retryBase, .milliseconds(1))))
+    /// minutes, and dead-lettered after `maxAttempts` tries (clamped to ``maxAttemptsRange``) or
+    /// when the next try would come more than `maxAge` after the event was queued (clamped to
+    /// ``maxAgeSecondsRange``), whichever comes first.
+    public static func durable(
+        maxAttempts: Int = defaultMaxAttempts, retryBase: Duration = .seconds(1), maxAge: Duration = defaultMaxAge
+    ) -> ObserverDelivery {
+        let age = min(max(maxAge, .seconds(maxAgeSecondsRange.lowerBound)), .seconds(maxAgeSecondsRange.upperBound))
+        return ObserverDelivery(kind: .durable(
+            maxAttempts: min(max(maxAttempts, maxAttemptsRange.lowerBound), maxAttemptsRange.upperBound), retryBase: max(retryBase, .milliseconds(1)),
+            maxAge: age))
     }
 
     public var isDurable: Bool {
@@ -50,14 +60,20 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
 
     /// The tries of a durable delivery.
     public var maxAttempts: Int? {
-        if case .durable(let attempts, _) = kind { return attempts }
+        if case .durable(let attempts, _, _) = kind { return attempts }
+        return nil
+    }
+
+    /// How long after it was queued a durable delivery is still retried.
+    public var maxAge: Duration? {
+        if case .durable(_, _, let age) = kind { return age }
         return nil
     }
 
     /// How long a durable delivery waits after its `attempt`-th failure: `retryBase · 2^(attempt−1)`,
     /// at most 5 minutes (the dispatcher takes between half of it and all of it: jitter).
     public func retryDelay(afterAttempt attempt: Int) -> Duration {
-        guard case .durable(_, let base) = kind else { return .zero }
+        guard case .durable(_, let base, _) = kind else { return .zero }
         let factor = 1 << min(max(attempt - 1, 0), 20)
         return min(base * factor, .seconds(300))
     }
@@ -69,7 +85,16 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .bestEffort(let buffer): "best-effort (buffer \(buffer))"
-        case .durable(let attempts, _): "durable (outbox, \(attempts) attempts)"
+        case .durable(let attempts, _, let age): "durable (outbox, \(attempts) attempts within \(Self.describe(age)))"
         }
+    }
+
+    /// `1 day`, `6 hours`, `90 seconds`.
+    static func describe(_ age: Duration) -> String {
+        let seconds = Int(age.components.seconds)
+        for (size, unit) in [(86_400, "day"), (3_600, "hour"), (60, "minute")] where seconds % size == 0 && seconds >= size {
+            return "\(seconds / size) \(unit)\(seconds / size == 1 ? "" : "s")"
+        }
+        return "\(seconds) second\(seconds == 1 ? "" : "s")"
     }
 }

@@ -32,17 +32,16 @@ public struct OutboxDispatcher: Sendable {
     /// How long a claim lasts: past it, another process may deliver the entries again (delivery is at least once).
     public let leaseTTL: Duration
     /// How often each loop looks at the outbox when nothing woke it (other processes' events).
+    /// (Delivered and dead entries are pruned by the scheduled clean-up: `RETENTION.outbox_delivered`
+    /// and `RETENTION.outbox_dead`.)
     public let pollInterval: Duration
-    /// How long delivered entries are kept (as history) before ``run()`` prunes them; dead ones
-    /// are kept until an operator retries or removes them.
-    public let deliveredRetention: Duration
 
     /// - Parameters:
     ///   - managers: The managers whose durable observers this process delivers for.
     ///   - owner: A name unique to this process (default: host, pid and a random suffix).
     public init(
         managers: [AsyncManager], owner: String = OutboxDispatcher.processOwner(), leaseTTL: Duration = .seconds(60),
-        pollInterval: Duration = .seconds(1), deliveredRetention: Duration = .seconds(86_400)
+        pollInterval: Duration = .seconds(1)
     ) {
         var consumers: [Consumer] = []
         for manager in managers {
@@ -56,7 +55,6 @@ public struct OutboxDispatcher: Sendable {
         self.owner = owner
         self.leaseTTL = leaseTTL
         self.pollInterval = pollInterval
-        self.deliveredRetention = deliveredRetention
     }
 
     /// `host:pid:random`.
@@ -64,17 +62,10 @@ public struct OutboxDispatcher: Sendable {
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
     }
 
-    /// Runs every consumer's loop until the task is cancelled, and prunes delivered entries
-    /// older than ``deliveredRetention`` once a minute.
+    /// Runs every consumer's loop until the task is cancelled.
     public func run() async {
         guard !consumers.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                while !Task.isCancelled {
-                    await pruneDelivered()
-                    try? await Task.sleep(for: .seconds(60))
-                }
-            }
             for consumer in consumers {
                 group.addTask {
                     while !Task.isCancelled {
@@ -93,22 +84,6 @@ public struct OutboxDispatcher: Sendable {
         }
     }
 
-    /// Removes delivered entries older than ``deliveredRetention`` from each store used.
-    func pruneDelivered() async {
-        var seen: Set<ObjectIdentifier> = []
-        for consumer in consumers {
-            // One prune per store: consumers of one manager share its outbox.
-            if let object = consumer.outbox as AnyObject?, !seen.insert(ObjectIdentifier(object)).inserted { continue }
-            let before = consumer.clock.now().addingTimeInterval(-deliveredRetention.timeInterval)
-            do {
-                let pruned = try await consumer.outbox.pruneDelivered(before: before)
-                if pruned > 0 { consumer.logger.debug("pruned delivered outbox entries", metadata: ["count": "\(pruned)"]) }
-            } catch {
-                consumer.logger.error("could not prune delivered outbox entries", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
     /// One pass over every consumer: delivers what is due; returns how many were delivered.
     @discardableResult
     public func deliverDue() async throws -> Int {
@@ -122,7 +97,8 @@ public struct OutboxDispatcher: Sendable {
     /// The wait is the registration's backoff with jitter (between half of it and all of it, so
     /// that processes that failed together do not retry together), and never shorter than what
     /// the observer asked for (``DeliveryFailure/retry(_:notBefore:)``, e.g. `Retry-After`).
-    static func retryTime(after failure: ObserverChain.Failure, attempt: Int, delivery: ObserverDelivery, now: Date) -> Date? {
+    /// Past the delivery's ``ObserverDelivery/maxAge`` after `queuedAt`, there is no next try either.
+    static func retryTime(after failure: ObserverChain.Failure, attempt: Int, delivery: ObserverDelivery, queuedAt: Date, now: Date) -> Date? {
         var notBefore: Duration?
         switch failure.deliveryFailure?.next {
         case .giveUp?: return nil
@@ -133,7 +109,9 @@ public struct OutboxDispatcher: Sendable {
         let backoff = delivery.retryDelay(afterAttempt: attempt).timeInterval
         var wait = backoff / 2 + Double.random(in: 0...(backoff / 2))
         if let notBefore { wait = max(wait, min(notBefore.timeInterval, ObserverDelivery.longestRetryWait.timeInterval)) }
-        return now.addingTimeInterval(wait)
+        let next = now.addingTimeInterval(wait)
+        if let maxAge = delivery.maxAge, next > queuedAt.addingTimeInterval(maxAge.timeInterval) { return nil }
+        return next
     }
 
     /// Claims and delivers `consumer`'s due entries in order, stopping at the first failure
@@ -153,13 +131,18 @@ public struct OutboxDispatcher: Sendable {
             if let failure = await ObserverChain.deliver(
                 consumer.registration, event, delivery: delivery, logger: consumer.logger, diagnostics: consumer.diagnostics)
             {
-                let retryAt = Self.retryTime(after: failure, attempt: attempt, delivery: consumer.registration.delivery, now: consumer.clock.now())
+                let now = consumer.clock.now()
+                let retryAt = Self.retryTime(
+                    after: failure, attempt: attempt, delivery: consumer.registration.delivery, queuedAt: entry.message.createdAt, now: now)
                 try await consumer.outbox.markFailed(entry.id, owner: owner, error: "\(failure.deliveryFailure?.reason ?? failure.description)", retryAt: retryAt)
                 if retryAt == nil {
                     await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
                     consumer.logger.error(
                         "durable observer gave up on an event; it stays in the outbox as dead",
-                        metadata: ["consumer": "\(consumer.consumer)", "task": "\(event.taskName)", "event": "\(event.kind)", "attempts": "\(attempt)"])
+                        metadata: [
+                            "consumer": "\(consumer.consumer)", "task": "\(event.taskName)", "event": "\(event.kind)", "attempts": "\(attempt)",
+                            "age_s": "\(Int(now.timeIntervalSince(entry.message.createdAt)))",
+                        ])
                     continue
                 }
                 try await consumer.outbox.release(batch[(index + 1)...].map(\.id), owner: owner)

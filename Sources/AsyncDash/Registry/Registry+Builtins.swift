@@ -2,7 +2,7 @@ import Logging
 
 extension Registry {
     /// The built-ins of the core module: `asyncdash.AsyncManager`, `asyncdash.ModelTrackingAsyncManager`,
-    /// `asyncdash.observers.log`, `asyncdash.observers.jsonl`, `asyncdash.formatters.{user,affected,payload}`,
+    /// `asyncdash.observers.log`, `asyncdash.observers.jsonl`, `asyncdash.observers.command`, `asyncdash.formatters.{user,affected,payload}`,
     /// and the `memory:` store.
     public static var standard: Registry {
         var registry = Registry()
@@ -32,6 +32,18 @@ extension Registry {
             let path = try options.string("path")
             guard !path.isEmpty else { throw OptionError(key: "path", message: "option 'path' must name a file, e.g. .asyncdash/events.jsonl") }
             return JSONLinesObserver(path: path)
+        }
+        register(observer: "asyncdash.observers.command") { options in
+            try options.allowOnly(["command", "pass_env"])
+            // `command: /path/prog` or `command: [/path/prog, arg, …]`.
+            let command: [String]
+            if let program = options.values["command"]?.stringValue { command = [program] } else { command = try options.strings("command") }
+            do {
+                return try CommandObserver(
+                    command: command, passEnvironment: try options.strings("pass_env"), environment: options.environment, logger: options.logger)
+            } catch let error as CommandObserverError {
+                throw OptionError(key: "command", message: error.description)
+            }
         }
         register(formatter: FormatterSlot.user.builtinName) { options in
             try options.allowOnly(["anonymous", "username_keys"])

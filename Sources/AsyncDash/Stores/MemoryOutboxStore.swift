@@ -140,9 +140,15 @@ public actor MemoryOutboxStore: OutboxStore {
     }
 
     @discardableResult
-    public func pruneDelivered(before date: Date) async throws -> Int {
-        let old = rows.values.filter { $0.state == .delivered && ($0.deliveredAt ?? .distantFuture) < date }.map(\.id)
-        for id in old { rows[id] = nil }
-        return old.count
+    public func prune(_ state: OutboxState, _ limit: RetentionLimit) async throws -> Int {
+        guard state != .pending else { return 0 }
+        struct Aged { var id: Int64; var at: Date }
+        var entries = rows.values.filter { $0.state == state }
+            .map { Aged(id: $0.id, at: state == .delivered ? ($0.deliveredAt ?? $0.message.createdAt) : $0.message.createdAt) }
+            .sorted { ($0.at, $0.id) < ($1.at, $1.id) }
+        let pruned = MemoryCoordinationStore.prune(&entries, limit, at: \.at)
+        let kept = Set(entries.map(\.id))
+        for (id, entry) in rows where entry.state == state && !kept.contains(id) { rows[id] = nil }
+        return pruned
     }
 }

@@ -112,9 +112,13 @@ public protocol OutboxStore: Sendable {
     @discardableResult
     func removeDead(_ ids: [Int64]) async throws -> Int
 
-    /// Removes delivered entries delivered before `date`; returns how many.
+    /// Removes entries in `state` — ``OutboxState/delivered`` (aged by their delivery time) or
+    /// ``OutboxState/dead`` (aged by the time they were queued); pending entries are never
+    /// pruned — from before `limit.before`, then all but the newest `limit.keepNewest` of them.
+    /// Returns how many. The scheduled clean-up calls it with `RETENTION.outbox_delivered` and
+    /// `RETENTION.outbox_dead`.
     @discardableResult
-    func pruneDelivered(before date: Date) async throws -> Int
+    func prune(_ state: OutboxState, _ limit: RetentionLimit) async throws -> Int
 
     /// The undelivered entries (pending and dead) with an id above `after`, in id order, at most
     /// `limit`: what ``StoreCopy`` reads when an installation moves (positions are entry ids).
@@ -126,4 +130,12 @@ public protocol OutboxStore: Sendable {
     /// event id (appended before ids existed), whose consumer, event and creation time it
     /// already has — so a copy run twice adds nothing; returns how many were added.
     func importUndelivered(_ entries: [OutboxEntry]) async throws -> Int
+}
+
+extension OutboxStore {
+    /// Removes delivered entries delivered before `date`; returns how many.
+    @discardableResult
+    public func pruneDelivered(before date: Date) async throws -> Int {
+        try await prune(.delivered, RetentionLimit(before: date, keepNewest: nil))
+    }
 }

@@ -116,10 +116,18 @@ extension AsyncManager {
     /// emit `complete` (result), `fail` (status failed, the error) or `fail` with status `cancelled`,
     /// then `cleanup`. A task a durable queue recovered from a lost worker (`recovered` > 0) says so:
     /// `extra` carries `recovered`, and the success message reads "Task completed (recovered after worker lost)".
-    func finishTask(_ name: String, _ execution: TaskExecution, attempt: Int = 1, maxAttempts: Int = 1, recovered: Int = 0) async {
+    ///
+    /// The terminal event's `extra` carries `attempt` and `max_attempts`, and, when known, the
+    /// task `function` and how long its last attempt ran (`duration_ms`), for metrics.
+    func finishTask(
+        _ name: String, _ execution: TaskExecution, attempt: Int = 1, maxAttempts: Int = 1, recovered: Int = 0, function: String? = nil,
+        ranFor: Duration? = nil
+    ) async {
         await releaseTaskState(name)
         var attempts: [String: JSONValue] = ["attempt": .int(attempt), "max_attempts": .int(maxAttempts)]
         if recovered > 0 { attempts["recovered"] = .int(recovered) }
+        if let function { attempts["function"] = .string(function) }
+        if let ranFor { attempts["duration_ms"] = .int(Int(saturating: ranFor.timeInterval * 1_000)) }
         switch execution {
         case .succeeded(let result):
             let message = recovered > 0 ? "Task completed (recovered after worker lost)" : "Task completed"

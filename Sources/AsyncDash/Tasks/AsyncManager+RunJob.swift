@@ -22,11 +22,14 @@ extension AsyncManager: TaskJobRunner {
             return .failed("\(error)")
         }
         var execution: TaskExecution
+        var ranFor: Duration?
         if Task.isCancelled {
             execution = .cancelled
         } else {
             let context = makeTaskContext(job.taskName, attempt: job.attempt, maxAttempts: job.maxAttempts)
+            let started = ContinuousClock.now
             execution = await execute(function, args: job.args, context: context)
+            ranFor = ContinuousClock.now - started
         }
         // Stopped by its worker for running past MAX_TASK_DURATION: failed, with the reason, no retry.
         if case .cancelled = execution, let limit = JobHandBack.current?.exceededDuration {
@@ -41,7 +44,9 @@ extension AsyncManager: TaskJobRunner {
             await announceRetry(job, error: message, delay: delay)
             return .retry(after: delay)
         }
-        await finishTask(job.taskName, execution, attempt: job.attempt, maxAttempts: job.maxAttempts, recovered: job.recovered)
+        await finishTask(
+            job.taskName, execution, attempt: job.attempt, maxAttempts: job.maxAttempts, recovered: job.recovered, function: job.functionName,
+            ranFor: ranFor)
         switch execution {
         case .succeeded(let result): return .succeeded(result)
         case .failed(let message): return .failed(message)

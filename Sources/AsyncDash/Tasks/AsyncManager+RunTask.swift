@@ -39,8 +39,9 @@ extension AsyncManager {
         let name = taskName ?? UUID().uuidString.lowercased()
         try Self.validate(taskName: name)
         try await beginTask(name, function: function, args: args, locking: objects, user: user, affected: affected) {}
+        let started = ContinuousClock.now
         let execution = await execute(function, args: args, context: makeTaskContext(name, attempt: 1, maxAttempts: 1))
-        await finishTask(name, execution)
+        await finishTask(name, execution, function: function.name, ranFor: ContinuousClock.now - started)
         var run = TaskRun(taskName: name)
         switch execution {
         case .succeeded(let result): run.result = result

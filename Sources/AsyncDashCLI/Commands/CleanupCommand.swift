@@ -22,7 +22,7 @@ struct CleanupCommand: AsyncParsableCommand {
             Prints a readable summary, or with --json powercrud's summary shape: \
             {"active_tasks": N, "cleaned": {NAME: {"reason", "conflict_lock_keys", "progress_entries", \
             "dashboard_records"}}, "skipped": {NAME: REASON}}, plus "retention": what RETENTION deleted \
-            per kind (records, audit, dead_letters, finished_jobs).
+            per kind (records, audit, dead_letters, finished_jobs, outbox_delivered, outbox_dead).
             """
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncDash
+import AsyncDashMetrics
 import AsyncDashWeb
 import Foundation
 import Logging
@@ -46,6 +47,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // `asyncdash.observers.metrics` observers made for this run count into the dashboard's `/metrics`.
+        let metrics = DashboardMetrics()
+        try await MetricsDestination.$current.withValue(metrics.metricsFactory) { try await serve(metrics: metrics) }
+    }
+
+    private func serve(metrics: DashboardMetrics) async throws {
         let runtime = try CLIRuntime(global, checks: noDashboard ? [] : CLIRuntime.dashboardChecks)
         let kind = runtime.resolved.config.queue.value
         let grace = Duration.milliseconds(Int(gracePeriod * 1000))
@@ -56,7 +63,6 @@ struct ServeCommand: AsyncParsableCommand {
         let ready: @Sendable () -> Void = { [demo, concurrency] in
             LiveOutput.line("serving: queue \(kind), store \(runtime.displayedStoreURL()), concurrency \(concurrency)\(demo ? ", launching sample tasks" : "")")
         }
-        let metrics = DashboardMetrics()
         let observers = noDashboard ? [] : [metrics.observerRegistration]
         if kind == "durable" {
             let durable = try await DurableQueueRuntime(global, observers: observers)

@@ -101,6 +101,32 @@ extension StoreContract {
                 expect.equal(try await outbox.pruneDelivered(before: clock.now()), 1, "pruned")
                 expect.equal(try await outbox.entries(consumer: nil, states: [], limit: 5).count, 0, "nothing left")
             },
+            Check(role: "outbox", name: "retention prunes delivered and dead entries by age and count, never pending ones") { stores, clock, expect in
+                let outbox = stores.outbox
+                try await outbox.append((0..<6).map { message("c", "t\($0)", at: clock.now()) })
+                clock.advance(by: .seconds(1))
+                let batch = try await outbox.claim(consumer: "c", owner: "p", limit: 6, leaseTTL: .seconds(30))
+                expect.equal(batch.count, 6, "claimed")
+                guard batch.count == 6 else { return }
+                // Delivered: entries 0 and 1 now, 2 a minute later; dead: 3 and 4; 5 stays pending.
+                try await outbox.markDelivered([batch[0].id, batch[1].id], owner: "p")
+                clock.advance(by: .seconds(60))
+                try await outbox.markDelivered([batch[2].id], owner: "p")
+                try await outbox.markFailed(batch[3].id, owner: "p", error: "no", retryAt: nil)
+                try await outbox.markFailed(batch[4].id, owner: "p", error: "no", retryAt: nil)
+                try await outbox.release([batch[5].id], owner: "p")
+                clock.advance(by: .seconds(10))
+                let all = RetentionLimit(before: clock.now(), keepNewest: nil)
+                expect.equal(try await outbox.prune(.pending, all), 0, "pending entries are never pruned")
+                expect.equal(try await outbox.prune(.delivered, RetentionLimit(before: clock.now().addingTimeInterval(-30), keepNewest: nil)), 2,
+                             "the two delivered before the cut-off, by delivery time")
+                expect.equal(try await outbox.prune(.dead, RetentionLimit(before: nil, keepNewest: 1)), 1, "all but the newest dead one")
+                let left = try await outbox.entries(consumer: nil, states: [], limit: 10)
+                expect.equal(left.map(\.id), [batch[2].id, batch[4].id, batch[5].id], "the newest delivered, the newest dead and the pending one")
+                expect.equal(try await outbox.prune(.dead, all), 1, "the last dead one, by age")
+                expect.equal(try await outbox.prune(.delivered, all), 1, "the last delivered one, by age")
+                expect.equal(try await outbox.entries(consumer: nil, states: [], limit: 10).map(\.id), [batch[5].id], "only the pending one")
+            },
             Check(role: "outbox", name: "a record change and its outbox messages are written together") { stores, clock, expect in
                 try await stores.records.prepare(model)
                 var change = RecordChange()

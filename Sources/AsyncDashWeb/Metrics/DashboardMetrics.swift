@@ -26,6 +26,10 @@ public final class DashboardMetrics: Sendable {
         factory = PrometheusMetricsFactory(registry: registry)
     }
 
+    /// The swift-metrics factory whose metrics `/metrics` serves (for other observers, such as
+    /// `asyncdash.observers.metrics`, to count into).
+    public var metricsFactory: any MetricsFactory { factory }
+
     /// Counts every event it sees by kind.
     public var observer: any LifecycleObserver { EventCounter(metrics: self) }
 

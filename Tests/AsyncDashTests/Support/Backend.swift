@@ -44,7 +44,7 @@ func makeSampleManager(
     let stores = try await backend.makeStores(clock: clock)
     let context = ManagerContext(
         name: SampleAsyncManager.registeredName, stores: stores, observers: ObserverChain(observers),
-        fieldMap: fieldMap, createDefaults: createDefaults, registry: testRegistry()
+        fieldMap: fieldMap, createDefaults: createDefaults, registry: testRegistry(), clock: clock
     )
     let manager = try SampleAsyncManager(context: context)
     try await stores.records.prepare(manager.recordModel)
