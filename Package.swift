@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "AsyncDash", targets: ["AsyncDash"]),
+        // The header plugins are built against (a plugin package depends on this product only).
+        .library(name: "CAsyncDashPlugin", targets: ["CAsyncDashPlugin"]),
         .library(name: "AsyncDashSQLite", targets: ["AsyncDashSQLite"]),
         .library(name: "AsyncDashPostgres", targets: ["AsyncDashPostgres"]),
         .library(name: "AsyncDashWebhooks", targets: ["AsyncDashWebhooks"]),
@@ -44,11 +46,14 @@ let package = Package(
         .target(
             name: "AsyncDash",
             dependencies: [
+                "CAsyncDashPlugin",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The C ABI of run-time plugins (one header, include/asyncdash_plugin.h).
+        .target(name: "CAsyncDashPlugin"),
         // The embedded default store (SQLite in WAL mode through GRDB).
         .target(
             name: "AsyncDashSQLite",

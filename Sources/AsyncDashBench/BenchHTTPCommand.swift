@@ -64,7 +64,7 @@ struct BenchHTTPCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let wrk = BenchTools.locate("wrk") else { throw CLIError.failure(BenchTools.wrkMissing) }
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let scratch = try BenchScratch("http")
         defer { scratch.remove() }
         let url = store ?? scratch.sqliteURL("bench.sqlite")

@@ -19,7 +19,7 @@ struct BenchLifecycleCommand: AsyncParsableCommand {
     static let eventsPerTask = 13
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let url = runtime.storeURL(override: options.store)
         let stores = try await runtime.openStores(url: options.store)
         let manager = try await runtime.manager(named: nil, stores: stores)

@@ -71,7 +71,7 @@ struct BenchListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let scratch = try BenchScratch("list")
         defer { scratch.remove() }
         let url = store ?? scratch.sqliteURL("bench.sqlite")

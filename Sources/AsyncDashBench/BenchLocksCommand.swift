@@ -18,7 +18,7 @@ struct BenchLocksCommand: AsyncParsableCommand {
     static let objectsPerTask = 10
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let url = runtime.storeURL(override: options.store)
         let stores = try await runtime.openStores(url: options.store)
         let manager = try await runtime.manager(named: nil, stores: stores, prepare: false)

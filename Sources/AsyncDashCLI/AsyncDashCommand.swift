@@ -19,7 +19,7 @@ public struct AsyncDashCommand: AsyncParsableCommand {
     public static let operationalCommands: [any ParsableCommand.Type] = [
         CheckConfigCommand.self, DoctorCommand.self, EmitCommand.self, ShowCommand.self, ListCommand.self,
         LocksCommand.self, MigrateCommand.self, CleanupCommand.self, DemoCommand.self, WebhooksCommand.self,
-        LaunchCommand.self, WorkerCommand.self, CancelCommand.self, ServeCommand.self,
+        LaunchCommand.self, WorkerCommand.self, CancelCommand.self, ServeCommand.self, PluginProbeCommand.self,
     ]
 
     @OptionGroup public var global: GlobalOptions

@@ -139,4 +139,28 @@ struct CommandObserverTests {
             file: "config.yaml", registry: testRegistry(), environment: ["PATH": "/usr/bin:/bin"])
         #expect(resolved.defaultManager.observers.count == 3)
     }
+
+    @Test func twoDurableObserversOfOneTypeNeedDistinctNamesForTheirOutboxQueues() throws {
+        func config(_ names: [String?]) -> String {
+            """
+            ASYNC_MANAGER_DEFAULT:
+              manager_class: sample.async_manager.SampleAsyncManager
+              config:
+                observers:
+            """ + names.map { name in
+                "\n      - type: asyncdash.observers.command\n        command: [/bin/true]\n        durable: true" + (name.map { "\n        name: \($0)" } ?? "")
+            }.joined()
+        }
+        do {
+            _ = try ConfigResolver.parse(config([nil, nil]), file: "config.yaml", registry: testRegistry(), environment: ["PATH": "/usr/bin:/bin"])
+            Issue.record("expected a config error")
+        } catch {
+            #expect(error.description.contains("config.yaml:8:15: error: ASYNC_MANAGER_DEFAULT: two durable observers are named 'asyncdash.observers.command'"), "\(error)")
+        }
+        let named = try ConfigResolver.parse(config(["ops", "audit"]), file: "config.yaml", registry: testRegistry(), environment: ["PATH": "/usr/bin:/bin"])
+        #expect(named.defaultManager.observers.map(\.name) == ["ops", "audit"])
+        #expect(throws: ConfigError.self) {
+            try ConfigResolver.parse(config(["a/b"]), file: "config.yaml", registry: testRegistry(), environment: ["PATH": "/usr/bin:/bin"])
+        }
+    }
 }

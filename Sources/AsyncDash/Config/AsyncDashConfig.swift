@@ -75,6 +75,9 @@ public struct ComponentDeclaration: Sendable {
 /// An observer entry of a manager's `observers` list.
 public struct ObserverDeclaration: Sendable {
     public var component: ComponentDeclaration
+    /// `name`: what the observer is called in logs, counters and the outbox (its queue there is
+    /// `<manager>/<name>`); default: its type. Two durable observers of one manager need distinct names.
+    public var name: Located<String>?
     /// `events`; `nil` means every kind.
     public var events: Set<LifecycleEventKind>?
     /// `timeout_ms` (default 5000).

@@ -146,7 +146,7 @@ extension ConfigLoader {
         // Read the component, then `events` and `timeout_ms` even when the component is bad, so
         // every mistake of the entry is reported in one run.
         let component = readComponent(
-            node, what: what, defaultType: nil, reserved: ["events", "timeout_ms", "durable", "buffer", "max_attempts", "max_age_s"], reader: &reader)
+            node, what: what, defaultType: nil, reserved: ["name", "events", "timeout_ms", "durable", "buffer", "max_attempts", "max_age_s"], reader: &reader)
         var observer = ObserverDeclaration(component: component ?? ComponentDeclaration(
             type: Located("", at: reader.location(node)), options: [:], optionLocations: [:], location: reader.location(node)))
         if let eventsNode = node["events"] {
@@ -161,6 +161,13 @@ extension ConfigLoader {
                     }
                 }
                 observer.events = kinds
+            }
+        }
+        if let nameNode = node["name"], let name = reader.string(nameNode, "\(what).name") {
+            if name.value.isEmpty || name.value.count > 100 || name.value.contains("/") || name.value.contains(where: \.isNewline) {
+                reader.error("\(what).name must be 1 to 100 characters without '/' or line breaks, got '\(name.value.cutForMessage())'", at: nameNode)
+            } else {
+                observer.name = name
             }
         }
         if let timeoutNode = node["timeout_ms"] {

@@ -41,9 +41,10 @@ public enum ConfigLoader {
         return config
     }
 
-    /// Reads the file, returning what could be read together with the mistakes found; only an
+    /// Reads the file, returning what could be read together with the mistakes found (for
+    /// ``ConfigResolver/resolve(_:registry:environment:logger:carrying:checks:)``); only an
     /// unreadable file or a YAML syntax error throws.
-    static func readCollecting(path: String, environment: [String: String]) throws(ConfigError) -> (AsyncDashConfig, [ConfigDiagnostic]) {
+    public static func readCollecting(path: String, environment: [String: String]) throws(ConfigError) -> (AsyncDashConfig, [ConfigDiagnostic]) {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw ConfigError([

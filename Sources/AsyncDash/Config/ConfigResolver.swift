@@ -46,7 +46,7 @@ public enum ConfigResolver {
         state.diagnostics = earlier
         state.registerModels()
         state.checkStore()
-        state.checkPlugins()
+        state.loadPlugins()
         var managers: [String: ResolvedManager] = [:]
         for declaration in config.managers {
             if let resolved = state.resolveManager(declaration) { managers[declaration.name.value] = resolved }
@@ -64,7 +64,8 @@ public enum ConfigResolver {
         guard state.diagnostics.isEmpty, let defaultManager else {
             throw ConfigError(state.diagnostics)
         }
-        return ResolvedConfig(config: state.config, registry: state.registry, defaultManager: defaultManager, managers: managers)
+        return ResolvedConfig(
+            config: state.config, registry: state.registry, defaultManager: defaultManager, managers: managers, plugins: state.loadedPlugins)
     }
 }
 

@@ -69,8 +69,20 @@ extension ResolutionState {
                 unresolved(error, what: "\(what).formatters.\(slot.rawValue)", at: factoryName.location)
             }
         }
+        var durableNames: [String: SourceLocation] = [:]
         for (owner, observer) in observerDeclarations {
             let type = observer.component.type
+            let name = observer.name?.value ?? type.value
+            if observer.delivery.isDurable {
+                let at = observer.name?.location ?? type.location
+                if let first = durableNames[name] {
+                    error(
+                        "\(what): two durable observers are named '\(name)' (the first at \(first)); give each a distinct 'name:' — "
+                            + "it names the observer's queue in the outbox, and one queue cannot serve two observers", at: at)
+                    continue
+                }
+                durableNames[name] = at
+            }
             let ownerWhat = owner == "ASYNC_MANAGER_DEFAULT" ? owner : "MANAGERS.\(owner)"
             do {
                 let factory = try registry.observerFactory(named: type.value)
@@ -82,7 +94,7 @@ extension ResolutionState {
                         continue
                     }
                     resolved.observers.append(ObserverRegistration(
-                        name: type.value, observer: built, kinds: observer.events, timeout: observer.timeout, delivery: observer.delivery))
+                        name: name, observer: built, kinds: observer.events, timeout: observer.timeout, delivery: observer.delivery))
                 }
             } catch {
                 unresolved(error, what: "\(ownerWhat).observers", at: type.location)

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// The working state of one ``ConfigResolver`` run: the registry growing with config models,
@@ -11,6 +12,8 @@ struct ResolutionState {
     /// The record model and field map of each declaration whose model resolved, even when
     /// another part of it did not (so config checks can still check columns).
     var declaredRecords: [String: DeclaredRecords] = [:]
+    /// The `PLUGINS` loaded so far.
+    var loadedPlugins: [LoadedPlugin] = []
 
     init(config: AsyncDashConfig, registry: Registry, environment: [String: String], logger: Logger) {
         self.config = config
@@ -106,9 +109,16 @@ struct ResolutionState {
         }
     }
 
-    mutating func checkPlugins() {
+    /// Loads the config's `PLUGINS` into the registry (a relative path is taken from the config
+    /// file's folder); each one that cannot be loaded is a diagnostic at its entry.
+    mutating func loadPlugins() {
         for plugin in config.plugins {
-            error("PLUGINS: loading plugin libraries ('\(plugin.value)') is not supported by this build of AsyncDash; register the plugin's components in Swift instead (Registry.register)", at: plugin.location)
+            let path = PluginLibrary.path(plugin.value, configFile: plugin.location.file)
+            do {
+                loadedPlugins.append(try PluginLibrary.load(path, into: &registry, logger: logger))
+            } catch {
+                self.error("PLUGINS: \(error.description)", at: plugin.location)
+            }
         }
     }
 

@@ -55,6 +55,8 @@ public struct ResolvedConfig: Sendable {
     public var defaultManager: ResolvedManager
     /// `MANAGERS`, by name.
     public var managers: [String: ResolvedManager]
+    /// The run-time plugins `PLUGINS` loaded, with what each registered.
+    public var plugins: [LoadedPlugin] = []
 
     public var settings: AsyncSettings { config.settings }
 

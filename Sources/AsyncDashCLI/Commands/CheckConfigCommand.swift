@@ -16,7 +16,7 @@ struct CheckConfigCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let runtime = try CLIRuntime(global, checks: CLIRuntime.dashboardChecks)
+        let runtime = try await CLIRuntime(global, checks: CLIRuntime.dashboardChecks)
         let report = ConfigReport(runtime.resolved, path: runtime.configPath)
         if json {
             Output.line(report.json.prettyJSONText)

@@ -35,7 +35,7 @@ struct CleanupCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let stores = try await runtime.openStores()
         let manager = try await runtime.manager(named: manager, stores: stores)
         // A persistent store keeps the durable queue: reconcile against it. (A memory store's queue

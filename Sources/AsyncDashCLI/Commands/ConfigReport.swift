@@ -54,7 +54,15 @@ struct ConfigReport {
         for (kind, rule) in config.settings.retention.named {
             out.append("    \(kind): \(rule.description)")
         }
-        out.append("PLUGINS: " + (config.plugins.isEmpty ? "none" : config.plugins.map(\.value).joined(separator: ", ")))
+        if resolved.plugins.isEmpty {
+            out.append("PLUGINS: none")
+        } else {
+            out.append("PLUGINS:")
+            for plugin in resolved.plugins {
+                let registered = plugin.observers.map { "observer \($0)" } + plugin.formatters.map { "formatter \($0)" }
+                out.append("  \(plugin.path): " + (registered.isEmpty ? "registered nothing" : registered.joined(separator: ", ")))
+            }
+        }
         let dashboard = config.dashboard.keys.sorted().map { key in
             "\(key)=\(config.dashboard[key].map { $0.value.stringValue ?? $0.value.jsonText } ?? "")"
         }
@@ -79,7 +87,10 @@ struct ConfigReport {
             "store_roles": .object(Dictionary(uniqueKeysWithValues: config.storeRoles.map { ($0.key.rawValue, JSONValue.string(StoreURL.redacted($0.value.value))) })),
             "queue": .string(config.queue.value),
             "settings": .object(Dictionary(settings, uniquingKeysWith: { _, last in last })),
-            "plugins": .array(config.plugins.map { .string($0.value) }),
+            "plugins": .array(resolved.plugins.map { plugin in
+                ["path": .string(plugin.path), "observers": .array(plugin.observers.map(JSONValue.string)),
+                 "formatters": .array(plugin.formatters.map(JSONValue.string))]
+            }),
             "dashboard": .object(config.dashboard.mapValues(\.value)),
         ]
     }

@@ -24,7 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let stores = try await runtime.openStores()
         let manager = try await runtime.trackingManager(named: nil, stores: stores)
         let batch = String(UUID().uuidString.prefix(6)).lowercased()

@@ -25,7 +25,7 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let url = runtime.displayedStoreURL()
         let stores: StoreSet
         do {

@@ -73,7 +73,7 @@ struct EmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let lifecycleEvent = try makeEvent()
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let stores = try await runtime.openStores()
         let manager = try await runtime.manager(named: manager, stores: stores)
         if lifecycleEvent.kind == .progress, let payload = lifecycleEvent.progress {

@@ -33,7 +33,7 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let stores = try await runtime.openStores()
         let tracking = try await runtime.trackingManager(named: manager, stores: stores)
         let model = tracking.recordModel

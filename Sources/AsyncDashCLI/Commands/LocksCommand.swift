@@ -17,7 +17,7 @@ struct LocksCommand: AsyncParsableCommand {
 
     /// The default manager on the configured stores, for lock operations (no record table needed).
     static func manager(_ global: GlobalOptions) async throws -> AsyncManager {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         return try await runtime.manager(named: nil, stores: try runtime.openStores(), prepare: false)
     }
 

@@ -62,7 +62,7 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         if let from, let to { return try await copy(runtime, from: from, to: to) }
         let stores = try await runtime.openStores()
         Output.line("store: \(runtime.displayedStoreURL())")

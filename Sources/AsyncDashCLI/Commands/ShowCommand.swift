@@ -20,7 +20,7 @@ struct ShowCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let stores = try await runtime.openStores()
         let tracking = try await runtime.trackingManager(named: manager, stores: stores)
         guard let record = try await tracking.record(for: name) else {

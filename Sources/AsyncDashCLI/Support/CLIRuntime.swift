@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// builds managers.
 ///
 /// ```swift
-/// let runtime = try CLIRuntime(global)
+/// let runtime = try await CLIRuntime(global)
 /// let stores = try runtime.openStores()
 /// let manager = try await runtime.manager(named: nil, stores: stores)
 /// ```
@@ -24,14 +24,24 @@ public struct CLIRuntime: Sendable {
     /// - Throws: ``CLIError`` (usage) for a bad log level; `ConfigError` with every mistake of the config.
     /// - Parameter checks: Checks of what the command will start, beyond the names (``CLIRuntime/dashboardChecks``
     ///   for `serve` and `check-config`), reported with the config's other mistakes.
+    ///
+    /// Each of the config's `PLUGINS` is first loaded in a child process (``PluginProbe``): one
+    /// that crashes or hangs while loading is a config error naming it, and is never loaded here.
     public init(
         _ global: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment, checks: [ConfigCheck] = []
-    ) throws {
+    ) async throws {
         self.environment = environment
         CLILogging.level = try global.level(environment: environment)
         self.logger = CLILogging.logger()
         self.configPath = global.configPath(environment: environment)
-        self.resolved = try ConfigResolver.load(path: configPath, registry: CommandLineRegistry.current, environment: environment, logger: logger, checks: checks)
+        var (config, diagnostics) = try ConfigLoader.readCollecting(path: configPath, environment: environment)
+        if !config.plugins.isEmpty {
+            let refused = await PluginProbe.check(config.plugins)
+            diagnostics += refused
+            config.plugins.removeAll { plugin in refused.contains { $0.location == plugin.location } }
+        }
+        self.resolved = try ConfigResolver.resolve(
+            config, registry: CommandLineRegistry.current, environment: environment, logger: logger, carrying: diagnostics, checks: checks)
     }
 
     /// What `serve` checks of its dashboard before it starts (and so `check-config` too).

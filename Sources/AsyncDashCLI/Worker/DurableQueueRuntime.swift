@@ -20,7 +20,7 @@ struct DurableQueueRuntime: Sendable {
     /// - Throws: ``CLIError`` (failure) when `STORE`'s queue does not outlive the process
     ///   (`memory`); config, store and manager errors.
     init(_ global: GlobalOptions, observers: [ObserverRegistration] = []) async throws {
-        runtime = try CLIRuntime(global)
+        runtime = try await CLIRuntime(global)
         let url = runtime.storeURL()
         stores = try await runtime.openStores()
         guard stores.queue.isPersistent else {

@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func serve(metrics: DashboardMetrics) async throws {
-        let runtime = try CLIRuntime(global, checks: noDashboard ? [] : CLIRuntime.dashboardChecks)
+        let runtime = try await CLIRuntime(global, checks: noDashboard ? [] : CLIRuntime.dashboardChecks)
         let kind = runtime.resolved.config.queue.value
         let grace = Duration.milliseconds(Int(gracePeriod * 1000))
         let queue: any TaskQueue & TaskQueueInspector

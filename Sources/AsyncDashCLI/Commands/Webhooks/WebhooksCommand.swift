@@ -93,7 +93,7 @@ struct WebhooksListCommand: AsyncParsableCommand {
             }
             states = [parsed]
         }
-        let runtime = try CLIRuntime(global)
+        let runtime = try await CLIRuntime(global)
         let stores = try await runtime.openStores()
         let entries = Array(try await selection.entries(stores.outbox, states: states).suffix(limit))
         if json {

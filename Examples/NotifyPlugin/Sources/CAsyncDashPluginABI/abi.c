@@ -1,0 +1,1 @@
+#include "asyncdash_plugin.h"
