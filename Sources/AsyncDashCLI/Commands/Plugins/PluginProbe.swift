@@ -34,10 +34,21 @@ enum PluginProbe {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["plugin-probe", path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        // The child's output goes to files, not pipes: nothing here blocks on a read, and a child
+        // of the plugin that keeps them open cannot hold the probe up.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asyncdash-plugin-probe-\(UUID().uuidString)")
+        let outputFile = folder.appendingPathComponent("stdout")
+        let errorFile = folder.appendingPathComponent("stderr")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+            FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: outputFile)
+            process.standardError = try FileHandle(forWritingTo: errorFile)
+        } catch {
+            return "could not prepare a child process to load it: \(error)"
+        }
         let ended = AsyncStream<Void>.makeStream()
         process.terminationHandler = { _ in ended.continuation.finish() }
         do {
@@ -45,9 +56,6 @@ enum PluginProbe {
         } catch {
             return "could not start a child process to load it: \(error)"
         }
-        // Read on threads of their own: a chatty plugin cannot fill a pipe and stall the child.
-        let text = Task.detached { String(decoding: output.fileHandleForReading.readDataToEndOfFile().prefix(65_536), as: UTF8.self) }
-        let said = Task.detached { String(decoding: errors.fileHandleForReading.readDataToEndOfFile().suffix(2_000), as: UTF8.self) }
         let stoppedForTime = Mutex(false)
         let timer = Task {
             try await Task.sleep(for: timeLimit)
@@ -59,8 +67,8 @@ enum PluginProbe {
         for await _ in ended.stream {}
         timer.cancel()
         let timedOut = stoppedForTime.withLock { $0 }
-        let answer = (try? JSONValue(parsing: (await text.value).trimmingCharacters(in: .whitespacesAndNewlines))) ?? .null
-        let stderr = (await said.value).trimmingCharacters(in: .whitespacesAndNewlines)
+        let answer = (try? JSONValue(parsing: Self.read(outputFile, first: 65_536).trimmingCharacters(in: .whitespacesAndNewlines))) ?? .null
+        let stderr = Self.read(errorFile, last: 2_000).trimmingCharacters(in: .whitespacesAndNewlines)
         switch (process.terminationReason, process.terminationStatus) {
         case (.exit, 0): return nil
         case (.exit, let status):
@@ -71,6 +79,15 @@ enum PluginProbe {
             return "it crashed while loading (signal \(signal)\(Self.signalName(signal))) in a child process; serve and worker refuse to start with it"
                 + (stderr.isEmpty ? "" : "; its output ends: \(String(stderr.suffix(300)))")
         }
+    }
+
+    /// The first `first`, or the last `last`, bytes of a file the child wrote, as text.
+    static func read(_ file: URL, first: Int? = nil, last: Int? = nil) -> String {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { return "" }
+        defer { try? handle.close() }
+        if let last, let end = try? handle.seekToEnd(), end > UInt64(last) { try? handle.seek(toOffset: end - UInt64(last)) } else { try? handle.seek(toOffset: 0) }
+        let data = (try? handle.read(upToCount: first ?? last ?? 0)) ?? nil
+        return String(decoding: data ?? Data(), as: UTF8.self)
     }
 
     static func signalName(_ signal: Int32) -> String {

@@ -23,7 +23,7 @@ struct WebhooksCommand: AsyncParsableCommand {
 
 /// Which outbox entries a `webhooks` command acts on.
 struct WebhookSelection: ParsableArguments {
-    @Option(help: "The durable observer whose deliveries to act on (its dotted type name).")
+    @Option(help: "The durable observer whose deliveries to act on: its name in config (name:), which is its dotted type unless given.")
     var observer = "asyncdash.observers.webhook"
 
     @Option(help: "Only this task's events.")
