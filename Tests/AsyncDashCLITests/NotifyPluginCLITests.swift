@@ -68,10 +68,10 @@ struct NotifyPluginCLITests {
     }
 
     @Test func aBrokenPluginStopsEveryCommandWithAClearErrorAndExitStatus2() async throws {
-        let crashing = try RuntimePluginFixtures.build(
+        let crashing = try await RuntimePluginFixtures.build(
             "#include <stdlib.h>\n#include <stdint.h>\nint32_t asyncdash_plugin_register_v1(const void *host) { abort(); }", name: "libcrashing.so")
-        let noEntry = try RuntimePluginFixtures.build("int something(void) { return 1; }", name: "libnoentry.so")
-        let futureABI = try RuntimePluginFixtures.build(
+        let noEntry = try await RuntimePluginFixtures.build("int something(void) { return 1; }", name: "libnoentry.so")
+        let futureABI = try await RuntimePluginFixtures.build(
             "#include <stdint.h>\nint32_t asyncdash_plugin_register_v2(const void *host) { return 0; }", name: "libfuture.so")
         try await withHarness { cli in
             let cases: [(String, String)] = [
@@ -102,7 +102,7 @@ struct NotifyPluginCLITests {
 enum RuntimePluginFixtures {
     static let header = CLIHarness.repositoryRoot.appendingPathComponent("Sources/CAsyncDashPlugin/include").path
 
-    static func build(_ source: String, name: String) throws -> String {
+    static func build(_ source: String, name: String) async throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("plugin-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("plugin.c")
@@ -112,6 +112,8 @@ enum RuntimePluginFixtures {
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         compiler.arguments = ["cc", "-shared", "-fPIC", "-I", header, "-o", library, file.path]
         try compiler.run()
+        // Waited for with sleeps, never a blocking wait on the cooperative pool.
+        while compiler.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         compiler.waitUntilExit()
         guard compiler.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
         return library
@@ -159,6 +161,7 @@ struct WritingAPluginArticleTests {
         shell.currentDirectoryURL = folder
         shell.environment = ["ASYNCDASH": CLIHarness.repositoryRoot.path, "PATH": "/usr/bin:/bin"]
         try shell.run()
+        while shell.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         shell.waitUntilExit()
         #expect(shell.terminationStatus == 0)
         for file in ["include/asyncdash_plugin.h", "abi.c"] {

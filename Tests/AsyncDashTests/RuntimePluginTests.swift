@@ -74,7 +74,7 @@ struct RuntimePluginTests {
         """#
 
     /// Compiles `source` into a shared library in a fresh folder; returns its path.
-    static func build(_ source: String, name: String = "libctest.so") throws -> String {
+    static func build(_ source: String, name: String = "libctest.so") async throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("plugin-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("plugin.c")
@@ -84,6 +84,8 @@ struct RuntimePluginTests {
         compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         compiler.arguments = ["cc", "-shared", "-fPIC", "-O0", "-I", header, "-o", library, file.path]
         try compiler.run()
+        // Waited for with sleeps, never a blocking wait on the cooperative pool (2 threads here).
+        while compiler.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         compiler.waitUntilExit()
         try #require(compiler.terminationStatus == 0, "cc could not build the test plugin")
         return library
@@ -102,7 +104,7 @@ struct RuntimePluginTests {
     }
 
     @Test func aPluginsObserverGetsEveryEventAndItsStatusBecomesTheDelivery() async throws {
-        let library = try Self.build(Self.pluginSource)
+        let library = try await Self.build(Self.pluginSource)
         let folder = URL(fileURLWithPath: library).deletingLastPathComponent()
         let delivered = folder.appendingPathComponent("delivered.jsonl").path
         let refused = folder.appendingPathComponent("refused.jsonl").path
@@ -132,7 +134,7 @@ struct RuntimePluginTests {
     }
 
     @Test func aPluginsFormatterFormatsTheUserLabel() async throws {
-        let library = try Self.build(Self.pluginSource)
+        let library = try await Self.build(Self.pluginSource)
         let resolved = try ConfigResolver.parse(Self.config(plugins: [library], formatters: """
                 formatters:
                   user: ctest.formatters.upper
@@ -144,14 +146,14 @@ struct RuntimePluginTests {
         #expect(record?["user_label"] == .text("ADA"), "the plugin upper-cased the user: \(String(describing: record))")
     }
 
-    @Test func eachBrokenPluginIsAConfigErrorNamingTheFile() throws {
-        let noEntry = try Self.build("int something(void) { return 1; }", name: "libnoentry.so")
-        let futureABI = try Self.build(
+    @Test func eachBrokenPluginIsAConfigErrorNamingTheFile() async throws {
+        let noEntry = try await Self.build("int something(void) { return 1; }", name: "libnoentry.so")
+        let futureABI = try await Self.build(
             "#include <stdint.h>\nint32_t asyncdash_plugin_register_v2(const void *host) { return 0; }", name: "libfuture.so")
-        let refusing = try Self.build(
+        let refusing = try await Self.build(
             "#include \"asyncdash_plugin.h\"\nint32_t asyncdash_plugin_register_v1(const asyncdash_host_v1 *h) { h->log(h->host, 3, \"no licence\"); return 7; }",
             name: "librefusing.so")
-        let badName = try Self.build("""
+        let badName = try await Self.build("""
             #include "asyncdash_plugin.h"
             static int32_t make(void *c, const char *o, size_t l, asyncdash_observer_v1 *out, asyncdash_buffer *m) { return 1; }
             int32_t asyncdash_plugin_register_v1(const asyncdash_host_v1 *h) {
