@@ -155,20 +155,23 @@ final class PluginRegistrations {
         host.map { Unmanaged<PluginRegistrations>.fromOpaque($0).takeUnretainedValue() }
     }
 
+    /// The checked name of a registration the plugin asked for, or `nil` (refusal noted).
+    static func accepted(_ host: UnsafeMutableRawPointer?, _ name: UnsafePointer<CChar>?) -> (PluginRegistrations, String)? {
+        guard let collector = from(host), let name else { return nil }
+        let text = String(cString: name)
+        return collector.accept(text) ? (collector, text) : nil
+    }
+
     static let registerObserver: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, asyncdash_make_observer_v1?, UnsafeMutableRawPointer?) -> Int32 = {
         host, name, make, context in
-        guard let collector = from(host), let name, let make else { return 1 }
-        let text = String(cString: name)
-        guard collector.accept(text) else { return 1 }
+        guard let make, let (collector, text) = accepted(host, name) else { return 1 }
         collector.observers.append(Entry(name: text, make: make, context: context))
         return 0
     }
 
     static let registerFormatter: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, asyncdash_make_formatter_v1?, UnsafeMutableRawPointer?) -> Int32 = {
         host, name, make, context in
-        guard let collector = from(host), let name, let make else { return 1 }
-        let text = String(cString: name)
-        guard collector.accept(text) else { return 1 }
+        guard let make, let (collector, text) = accepted(host, name) else { return 1 }
         collector.formatters.append(Entry(name: text, make: make, context: context))
         return 0
     }
