@@ -264,6 +264,33 @@ enum PostgresSchema {
                     """,
                 ]
             ),
+            (
+                // Delivery is in order per consumer and order key (the event's task), not per
+                // consumer; existing rows take their event's task_name (row by row only when some
+                // stored event is not JSON). The partial index serves the claim's look back.
+                "asyncdash.core.v6.outbox-order-key",
+                [
+                    "ALTER TABLE \(n.outbox) ADD COLUMN IF NOT EXISTS order_key text NOT NULL DEFAULT ''",
+                    """
+                    DO $$
+                    DECLARE
+                        r record;
+                    BEGIN
+                        BEGIN
+                            UPDATE \(n.outbox) SET order_key = coalesce(event::jsonb ->> 'task_name', '');
+                        EXCEPTION WHEN others THEN
+                            FOR r IN SELECT id, event FROM \(n.outbox) LOOP
+                                BEGIN
+                                    UPDATE \(n.outbox) SET order_key = coalesce(r.event::jsonb ->> 'task_name', '') WHERE id = r.id;
+                                EXCEPTION WHEN others THEN NULL;
+                                END;
+                            END LOOP;
+                        END;
+                    END $$
+                    """,
+                    "CREATE INDEX IF NOT EXISTS asyncdash_outbox_order ON \(n.outbox) (consumer, order_key, id) WHERE state = 'pending'",
+                ]
+            ),
         ]
     }
 

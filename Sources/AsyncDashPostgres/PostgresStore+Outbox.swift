@@ -15,14 +15,14 @@ extension PostgresStore: OutboxStore {
     func outboxStatement(_ messages: [OutboxMessage]) -> PostgresStatement {
         PostgresStatement(
             """
-            INSERT INTO \(names.outbox) (consumer, event, created_at, next_attempt_at, event_id)
-            SELECT c, e, t, $4, nullif(d, '') FROM unnest($1::text[], $2::text[], $3::float8[], $5::text[]) WITH ORDINALITY AS m(c, e, t, d, i)
+            INSERT INTO \(names.outbox) (consumer, event, created_at, next_attempt_at, event_id, order_key)
+            SELECT c, e, t, $4, nullif(d, ''), k FROM unnest($1::text[], $2::text[], $3::float8[], $5::text[], $6::text[]) WITH ORDINALITY AS m(c, e, t, d, k, i)
             ORDER BY i
             ON CONFLICT (consumer, event_id) WHERE event_id IS NOT NULL DO NOTHING
             """,
             [.texts(messages.map(\.consumer)), .texts(messages.map(\.event.jsonText)),
              .doubles(messages.map(\.createdAt.timeIntervalSince1970)), .double(clock.now().timeIntervalSince1970),
-             .texts(messages.map { $0.eventID ?? "" })])
+             .texts(messages.map { $0.eventID ?? "" }), .texts(messages.map(\.orderKey))])
     }
 
     public func claim(consumer: String, owner: String, limit: Int, leaseTTL: Duration) async throws -> [OutboxEntry] {
@@ -31,24 +31,25 @@ extension PostgresStore: OutboxStore {
         let clock = clock
         let ttl = leaseTTL.timeInterval
         return try await transaction("claiming outbox events of '\(consumer)'") { connection in
+            // One claim per consumer at a time, so two processes never lease one key's entries together.
             try await PostgresSchema.lock(connection, "outbox.\(consumer)", names: names, logger: self.logger)
             let now = clock.now().timeIntervalSince1970
-            let busy = try await connection.run(
-                """
-                SELECT 1 FROM \(names.outbox) WHERE consumer = $1 AND state = 'pending' AND lease_owner IS NOT NULL
-                    AND lease_owner <> $2 AND lease_until > $3 LIMIT 1
-                """, [.text(consumer), .text(owner), .double(now)], logger: self.logger)
-            guard busy.isEmpty else { return [] }
+            // Oldest first: due, unleased entries with no earlier pending entry of their order key
+            // in flight or waiting for a retry (ordered delivery per key).
             let rows = try await connection.run(
-                "SELECT \(Self.outboxColumns) FROM \(names.outbox) WHERE consumer = $1 AND state = 'pending' ORDER BY id LIMIT $2",
-                [.text(consumer), .int(limit)], logger: self.logger)
-            // Oldest first, stopping at the first entry whose retry time has not come (ordered delivery).
-            let due = try rows.map(Self.outboxEntry(from:)).prefix { $0.nextAttemptAt.timeIntervalSince1970 <= now }
-            guard !due.isEmpty else { return [] }
-            try await connection.run(
-                "UPDATE \(names.outbox) SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3::bigint[])",
-                [.text(owner), .double(now + ttl), .ints(due.map { Int($0.id) })], logger: self.logger)
-            return Array(due)
+                """
+                UPDATE \(names.outbox) SET lease_owner = $4, lease_until = $5
+                WHERE id IN (
+                    SELECT o.id FROM \(names.outbox) AS o
+                    WHERE o.consumer = $1 AND o.state = 'pending' AND o.next_attempt_at <= $2 AND (o.lease_until IS NULL OR o.lease_until <= $2)
+                        AND NOT EXISTS (
+                            SELECT 1 FROM \(names.outbox) AS p
+                            WHERE p.consumer = o.consumer AND p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id
+                                AND (p.next_attempt_at > $2 OR p.lease_until > $2))
+                    ORDER BY o.id LIMIT $3)
+                RETURNING \(Self.outboxColumns)
+                """, [.text(consumer), .double(now), .int(limit), .text(owner), .double(now + ttl)], logger: self.logger)
+            return try rows.map(Self.outboxEntry(from:)).sorted { $0.id < $1.id }
         }
     }
 
@@ -136,14 +137,14 @@ extension PostgresStore: OutboxStore {
         }
     }
 
-    static let outboxColumns = "id, consumer, event, created_at, state, attempts, last_error, next_attempt_at, delivered_at, event_id"
+    static let outboxColumns = "id, consumer, event, created_at, state, attempts, last_error, next_attempt_at, delivered_at, event_id, order_key"
 
     static func outboxEntry(from row: PostgresRow) throws -> OutboxEntry {
         OutboxEntry(
             id: Int64(try row.required(0, as: Int.self)),
             message: OutboxMessage(
                 consumer: try row.required(1), event: PostgresRecordCodec.parseJSON(try row.required(2)),
-                createdAt: Date(timeIntervalSince1970: try row.required(3)), eventID: try row.value(9)),
+                createdAt: Date(timeIntervalSince1970: try row.required(3)), eventID: try row.value(9), orderKey: try row.required(10)),
             state: OutboxState(rawValue: try row.required(4)) ?? .pending,
             attempts: try row.required(5),
             lastError: try row.value(6),

@@ -73,10 +73,10 @@ extension PostgresStore {
         return try await run(
             "importing \(undelivered.count) outbox entries",
             """
-            INSERT INTO \(names.outbox) (consumer, event, created_at, state, attempts, last_error, next_attempt_at, event_id)
-            SELECT c, e, t, s, n, CASE WHEN h THEN l END, x, nullif(d, '')
-            FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::int8[], $6::text[], $7::bool[], $8::float8[], $9::text[])
-                WITH ORDINALITY AS m(c, e, t, s, n, l, h, x, d, i)
+            INSERT INTO \(names.outbox) (consumer, event, created_at, state, attempts, last_error, next_attempt_at, event_id, order_key)
+            SELECT c, e, t, s, n, CASE WHEN h THEN l END, x, nullif(d, ''), k
+            FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::int8[], $6::text[], $7::bool[], $8::float8[], $9::text[], $10::text[])
+                WITH ORDINALITY AS m(c, e, t, s, n, l, h, x, d, k, i)
             WHERE d <> '' OR NOT EXISTS (
                 SELECT 1 FROM \(names.outbox) o WHERE o.consumer = m.c AND o.event_id IS NULL AND o.created_at = m.t AND o.event = m.e)
             ORDER BY i
@@ -85,7 +85,8 @@ extension PostgresStore {
             [.texts(undelivered.map(\.message.consumer)), .texts(undelivered.map(\.message.event.jsonText)),
              .doubles(undelivered.map(\.message.createdAt.timeIntervalSince1970)), .texts(undelivered.map(\.state.rawValue)),
              .ints(undelivered.map(\.attempts)), .texts(undelivered.map { $0.lastError ?? "" }), .bools(undelivered.map { $0.lastError != nil }),
-             .doubles(undelivered.map(\.nextAttemptAt.timeIntervalSince1970)), .texts(undelivered.map { $0.message.eventID ?? "" })]
+             .doubles(undelivered.map(\.nextAttemptAt.timeIntervalSince1970)), .texts(undelivered.map { $0.message.eventID ?? "" }),
+             .texts(undelivered.map(\.message.orderKey))]
         ).count
     }
 

@@ -27,4 +27,16 @@ extension SQLiteSchema {
                 CREATE INDEX IF NOT EXISTS \(outbox)_consumer ON \(outbox) (consumer, state, id);
                 """)
     }
+
+    /// Entries carry an order key (their event's task): delivery is in order per consumer and
+    /// key, not per consumer. Existing rows take their event's `task_name`. The partial index
+    /// serves the claim's look back at a key's earlier pending entries.
+    static func addOutboxOrderKey(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE \(outbox) ADD COLUMN order_key TEXT NOT NULL DEFAULT '';
+                UPDATE \(outbox) SET order_key = coalesce(CASE WHEN json_valid(event) THEN json_extract(event, '$.task_name') END, '');
+                CREATE INDEX IF NOT EXISTS \(outbox)_order ON \(outbox) (consumer, order_key, id) WHERE state = 'pending';
+                """)
+    }
 }

@@ -108,6 +108,7 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID
                     """)
         }
+        migrator.registerMigration("asyncdash.coordination.v10.outbox-order-key", migrate: addOutboxOrderKey)
         return migrator
     }
 

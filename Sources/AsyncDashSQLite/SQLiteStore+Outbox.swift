@@ -30,10 +30,14 @@ extension SQLiteStore: OutboxStore {
 
     static func insert(_ messages: [OutboxMessage], now: Date, _ db: Database) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO \(O.outbox) (consumer, event, created_at, next_attempt_at, event_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            sql: """
+                INSERT INTO \(O.outbox) (consumer, event, created_at, next_attempt_at, event_id, order_key) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """)
         for message in messages {
             try statement.execute(arguments: [
                 message.consumer, message.event.jsonText, message.createdAt.timeIntervalSince1970, now.timeIntervalSince1970, message.eventID,
+                message.orderKey,
             ])
         }
     }
@@ -43,18 +47,23 @@ extension SQLiteStore: OutboxStore {
         let ttl = leaseTTL.timeInterval
         return try await write(savepoint: true) { [clock] db in
             let now = clock.now().timeIntervalSince1970
-            let busy = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM \(O.outbox) WHERE consumer = ? AND state = 'pending' AND lease_owner IS NOT NULL AND lease_owner != ? AND lease_until > ?)",
-                arguments: [consumer, owner, now]) ?? false
-            guard !busy else { return [] }
-            // Oldest first, stopping at the first row whose retry time has not come (ordered delivery).
+            // Oldest first: due, unleased entries with no earlier pending entry of their order key
+            // in flight or waiting for a retry (ordered delivery per key).
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM \(O.outbox) WHERE consumer = ? AND state = 'pending' ORDER BY id LIMIT ?", arguments: [consumer, limit])
-            let due = rows.prefix { ($0["next_attempt_at"] as Double) <= now }
+                db,
+                sql: """
+                    SELECT * FROM \(O.outbox) AS o
+                    WHERE o.consumer = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2 AND (o.lease_until IS NULL OR o.lease_until <= ?2)
+                        AND NOT EXISTS (
+                            SELECT 1 FROM \(O.outbox) AS p
+                            WHERE p.consumer = o.consumer AND p.order_key = o.order_key AND p.state = 'pending' AND p.id < o.id
+                                AND (p.next_attempt_at > ?2 OR p.lease_until > ?2))
+                    ORDER BY o.id LIMIT ?3
+                    """,
+                arguments: [consumer, now, limit])
             let take = try db.cachedStatement(sql: "UPDATE \(O.outbox) SET lease_owner = ?, lease_until = ? WHERE id = ?")
-            for row in due { try take.execute(arguments: [owner, now + ttl, row["id"] as Int64]) }
-            return due.map(Self.entry(from:))
+            for row in rows { try take.execute(arguments: [owner, now + ttl, row["id"] as Int64]) }
+            return rows.map(Self.entry(from:))
         }
     }
 
@@ -173,7 +182,7 @@ extension SQLiteStore: OutboxStore {
             id: row["id"],
             message: OutboxMessage(
                 consumer: row["consumer"], event: SQLiteRecordCodec.parseJSON(event), createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                eventID: row["event_id"]),
+                eventID: row["event_id"], orderKey: row["order_key"]),
             state: OutboxState(rawValue: row["state"]) ?? .pending,
             attempts: row["attempts"],
             lastError: row["last_error"],

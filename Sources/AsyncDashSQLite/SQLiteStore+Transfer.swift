@@ -80,8 +80,8 @@ extension SQLiteStore {
         return try await write(savepoint: true) { db in
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO \(SQLiteSchema.outbox) (consumer, event, created_at, state, attempts, last_error, next_attempt_at, event_id)
-                    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                    INSERT INTO \(SQLiteSchema.outbox) (consumer, event, created_at, state, attempts, last_error, next_attempt_at, event_id, order_key)
+                    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
                     WHERE ?8 IS NOT NULL OR NOT EXISTS (
                         SELECT 1 FROM \(SQLiteSchema.outbox) WHERE consumer = ?1 AND event_id IS NULL AND created_at = ?3 AND event = ?2)
                     ON CONFLICT DO NOTHING
@@ -91,7 +91,7 @@ extension SQLiteStore {
                 let message = entry.message
                 try insert.execute(arguments: [
                     message.consumer, message.event.jsonText, message.createdAt.timeIntervalSince1970, entry.state.rawValue,
-                    entry.attempts, entry.lastError, entry.nextAttemptAt.timeIntervalSince1970, message.eventID,
+                    entry.attempts, entry.lastError, entry.nextAttemptAt.timeIntervalSince1970, message.eventID, message.orderKey,
                 ])
                 added += db.changesCount
             }

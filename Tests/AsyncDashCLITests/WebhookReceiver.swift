@@ -6,7 +6,7 @@ import NIOCore
 import Synchronization
 
 /// A local HTTP receiver a test starts on 127.0.0.1: it records every POST to `/hook` and gives
-/// the answer `answer` returns for the request's number (0 for the first).
+/// the answer `answer` returns for the request's arrival (its number, 0 for the first).
 final class WebhookReceiver: Sendable {
     struct Request: Sendable {
         var id: String
@@ -18,6 +18,14 @@ final class WebhookReceiver: Sendable {
         var data: [String: Any]? { object?["data"] as? [String: Any] }
         var event: String? { data?["event"] as? String }
         var task: String? { data?["task_name"] as? String }
+    }
+
+    /// A request as it arrives: its number (0 for the first) and how many earlier requests were
+    /// for the same task (0 for the first of its task).
+    struct Arrival: Sendable {
+        var number: Int
+        var numberOfTask: Int
+        var request: Request
     }
 
     struct Answer: Sendable {
@@ -45,7 +53,7 @@ final class WebhookReceiver: Sendable {
     }
 
     /// Starts a receiver on `port` (0: a free one).
-    static func start(port: Int = 0, answer: @escaping @Sendable (Int) -> Answer = { _ in .ok }) async throws -> WebhookReceiver {
+    static func start(port: Int = 0, answer: @escaping @Sendable (Arrival) -> Answer = { _ in .ok }) async throws -> WebhookReceiver {
         let log = Log()
         let router = Router()
         router.post("/hook") { request, _ -> Response in
@@ -54,11 +62,12 @@ final class WebhookReceiver: Sendable {
             let received = Request(
                 id: header("webhook-id"), timestamp: header("webhook-timestamp"), signature: header("webhook-signature"),
                 body: Array(buffer: body))
-            let number = log.requests.withLock { requests in
+            let arrival = log.requests.withLock { requests in
+                let numberOfTask = requests.count { $0.task == received.task }
                 requests.append(received)
-                return requests.count - 1
+                return Arrival(number: requests.count - 1, numberOfTask: numberOfTask, request: received)
             }
-            let reply = answer(number)
+            let reply = answer(arrival)
             var headers = HTTPFields()
             for (name, value) in reply.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
             return Response(status: .init(code: reply.status), headers: headers)

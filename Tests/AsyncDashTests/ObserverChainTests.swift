@@ -211,7 +211,7 @@ struct ObserverChainTests {
     func anEventIsGivenUpWhenItsNextTryWouldComePastItsMaxAge(_ backend: Backend) async throws {
         let clock = ManualClock()
         let delivery = ObserverDelivery.durable(maxAttempts: 100, retryBase: .seconds(60), maxAge: .seconds(3_600))
-        #expect(delivery.description == "durable (outbox, 100 attempts within 1 hour)")
+        #expect(delivery.description == "durable (outbox, 100 attempts within 1 hour, 4 tasks at a time)")
         let manager = try await makeSampleManager(backend, clock: clock, observers: [.init(name: "failing", observer: FailingObserver(), delivery: delivery)])
         await manager.emit(LifecycleEvent(.fail, task: "t1", timestamp: clock.now()))
         let dispatcher = OutboxDispatcher(managers: [manager])

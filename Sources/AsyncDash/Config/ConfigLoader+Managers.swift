@@ -146,7 +146,7 @@ extension ConfigLoader {
         // Read the component, then `events` and `timeout_ms` even when the component is bad, so
         // every mistake of the entry is reported in one run.
         let component = readComponent(
-            node, what: what, defaultType: nil, reserved: ["name", "events", "timeout_ms", "durable", "buffer", "max_attempts", "max_age_s"], reader: &reader)
+            node, what: what, defaultType: nil, reserved: ["name", "events", "timeout_ms", "durable", "buffer", "max_attempts", "max_age_s", "concurrency"], reader: &reader)
         var observer = ObserverDeclaration(component: component ?? ComponentDeclaration(
             type: Located("", at: reader.location(node)), options: [:], optionLocations: [:], location: reader.location(node)))
         if let eventsNode = node["events"] {
@@ -202,14 +202,16 @@ extension ConfigLoader {
         let buffer = count("buffer", ObserverDelivery.bufferRange)
         let attempts = count("max_attempts", ObserverDelivery.maxAttemptsRange)
         let maxAge = count("max_age_s", ObserverDelivery.maxAgeSecondsRange)
+        let concurrency = count("concurrency", ObserverDelivery.concurrencyRange)
         if durable {
             if let bufferNode = node["buffer"] {
                 reader.error("\(what).buffer applies to best-effort observers; a durable one keeps every event in the outbox (remove buffer, or durable)", at: bufferNode)
             }
             observer.delivery = .durable(
-                maxAttempts: attempts ?? ObserverDelivery.defaultMaxAttempts, maxAge: maxAge.map { .seconds($0) } ?? ObserverDelivery.defaultMaxAge)
+                maxAttempts: attempts ?? ObserverDelivery.defaultMaxAttempts, maxAge: maxAge.map { .seconds($0) } ?? ObserverDelivery.defaultMaxAge,
+                concurrency: concurrency ?? ObserverDelivery.defaultConcurrency)
         } else {
-            for key in ["max_attempts", "max_age_s"] {
+            for key in ["max_attempts", "max_age_s", "concurrency"] {
                 if let keyNode = node[key] { reader.error("\(what).\(key) applies to durable observers (durable: true)", at: keyNode) }
             }
             observer.delivery = .bestEffort(buffer: buffer ?? ObserverDelivery.defaultBuffer)

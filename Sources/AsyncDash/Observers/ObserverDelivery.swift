@@ -7,13 +7,14 @@
 /// - ``durable(maxAttempts:retryBase:)``: an outbox row written in the same transaction as the
 ///   record write; any `serve` or `worker` process on the store delivers it (``OutboxDispatcher``),
 ///   also after a crash or a restart, retrying with exponential backoff and dead-lettering it
-///   after `maxAttempts` failures. Delivery is at least once and in order per observer.
+///   after `maxAttempts` failures. Delivery is at least once and in order per observer and task;
+///   up to `concurrency` tasks' events go at once.
 ///
-/// In config: `durable: true` (and `max_attempts: N`), or `buffer: N`.
+/// In config: `durable: true` (and `max_attempts`, `max_age_s`, `concurrency`), or `buffer: N`.
 public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     enum Kind: Sendable, Hashable {
         case bestEffort(buffer: Int)
-        case durable(maxAttempts: Int, retryBase: Duration, maxAge: Duration)
+        case durable(maxAttempts: Int, retryBase: Duration, maxAge: Duration, concurrency: Int)
     }
 
     let kind: Kind
@@ -28,6 +29,10 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     public static let defaultMaxAge: Duration = .seconds(86_400)
     /// The range of `max_age_s`: a second to 30 days.
     public static let maxAgeSecondsRange = 1...2_592_000
+    /// How many tasks' events a durable observer is given at once by one process (default). Each
+    /// task's events still go one after another, in order.
+    public static let defaultConcurrency = 4
+    public static let concurrencyRange = 1...64
 
     /// A bounded buffer of `buffer` events in this process (clamped to ``bufferRange``).
     public static func bestEffort(buffer: Int = defaultBuffer) -> ObserverDelivery {
@@ -37,14 +42,16 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     /// The store's outbox; a failed delivery is retried after `retryBase`, doubling up to 5
     /// minutes, and dead-lettered after `maxAttempts` tries (clamped to ``maxAttemptsRange``) or
     /// when the next try would come more than `maxAge` after the event was queued (clamped to
-    /// ``maxAgeSecondsRange``), whichever comes first.
+    /// ``maxAgeSecondsRange``), whichever comes first. Each process delivers up to `concurrency`
+    /// tasks' events at once (clamped to ``concurrencyRange``), each task's in order.
     public static func durable(
-        maxAttempts: Int = defaultMaxAttempts, retryBase: Duration = .seconds(1), maxAge: Duration = defaultMaxAge
+        maxAttempts: Int = defaultMaxAttempts, retryBase: Duration = .seconds(1), maxAge: Duration = defaultMaxAge,
+        concurrency: Int = defaultConcurrency
     ) -> ObserverDelivery {
         let age = min(max(maxAge, .seconds(maxAgeSecondsRange.lowerBound)), .seconds(maxAgeSecondsRange.upperBound))
         return ObserverDelivery(kind: .durable(
             maxAttempts: min(max(maxAttempts, maxAttemptsRange.lowerBound), maxAttemptsRange.upperBound), retryBase: max(retryBase, .milliseconds(1)),
-            maxAge: age))
+            maxAge: age, concurrency: min(max(concurrency, concurrencyRange.lowerBound), concurrencyRange.upperBound)))
     }
 
     public var isDurable: Bool {
@@ -60,20 +67,27 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
 
     /// The tries of a durable delivery.
     public var maxAttempts: Int? {
-        if case .durable(let attempts, _, _) = kind { return attempts }
+        if case .durable(let attempts, _, _, _) = kind { return attempts }
         return nil
     }
 
     /// How long after it was queued a durable delivery is still retried.
     public var maxAge: Duration? {
-        if case .durable(_, _, let age) = kind { return age }
+        if case .durable(_, _, let age, _) = kind { return age }
         return nil
+    }
+
+    /// How many tasks' events one process delivers at once (1 for a best-effort delivery, which
+    /// goes in emission order).
+    public var concurrency: Int {
+        if case .durable(_, _, _, let concurrency) = kind { return concurrency }
+        return 1
     }
 
     /// How long a durable delivery waits after its `attempt`-th failure: `retryBase · 2^(attempt−1)`,
     /// at most 5 minutes (the dispatcher takes between half of it and all of it: jitter).
     public func retryDelay(afterAttempt attempt: Int) -> Duration {
-        guard case .durable(_, let base, _) = kind else { return .zero }
+        guard case .durable(_, let base, _, _) = kind else { return .zero }
         let factor = 1 << min(max(attempt - 1, 0), 20)
         return min(base * factor, .seconds(300))
     }
@@ -85,7 +99,8 @@ public struct ObserverDelivery: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .bestEffort(let buffer): "best-effort (buffer \(buffer))"
-        case .durable(let attempts, _, let age): "durable (outbox, \(attempts) attempts within \(Self.describe(age)))"
+        case .durable(let attempts, _, let age, let concurrency):
+            "durable (outbox, \(attempts) attempts within \(Self.describe(age)), \(concurrency) task\(concurrency == 1 ? "" : "s") at a time)"
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 
-/// Delivers the outbox to durable observers: one ordered delivery loop per consumer
-/// (`"<manager>/<observer>"`), claiming with a lease so that processes sharing a store take
-/// turns, retrying a failure with the observer's backoff and dead-lettering an event after its
+/// Delivers the outbox to durable observers: one delivery loop per consumer
+/// (`"<manager>/<observer>"`), in order per task, up to the observer's `concurrency` tasks at
+/// once, claiming with a lease so that processes sharing a store never deliver one task's
+/// events out of order, retrying a failure with the observer's backoff and dead-lettering an event after its
 /// attempts. `serve` and `worker` run one over the managers they build, so an event emitted by
 /// any process — a short-lived `asyncdash emit`, a crashed worker — is delivered later.
 ///
@@ -114,43 +115,103 @@ public struct OutboxDispatcher: Sendable {
         return next
     }
 
-    /// Claims and delivers `consumer`'s due entries in order, stopping at the first failure
-    /// (later entries wait for it: ordered delivery). Returns how many were delivered.
+    /// How many entries one claim takes for a delivery of `concurrency` tasks at a time.
+    static func batchSize(concurrency: Int) -> Int {
+        min(max(32, 16 * concurrency), 256)
+    }
+
+    /// Claims `consumer`'s due entries and delivers them: each order key's (task's) entries one
+    /// after another, up to the observer's ``ObserverDelivery/concurrency`` keys at once. A failure
+    /// to be retried stops its key only (its later entries are released, to wait behind it); a
+    /// dead one lets its key go on. The delivered ones are marked in one store call per claim.
+    /// Returns how many were delivered.
     func deliver(_ consumer: Consumer) async throws -> Int {
-        let batch = try await consumer.outbox.claim(consumer: consumer.consumer, owner: owner, limit: 32, leaseTTL: leaseTTL)
-        var delivered = 0
-        for (index, entry) in batch.enumerated() {
-            guard let event = LifecycleEvent(json: entry.message.event) else {
-                try await consumer.outbox.markFailed(entry.id, owner: owner, error: "the stored event is not a lifecycle event", retryAt: nil)
-                await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
-                continue
+        let concurrency = consumer.registration.delivery.concurrency
+        let batch = try await consumer.outbox.claim(
+            consumer: consumer.consumer, owner: owner, limit: Self.batchSize(concurrency: concurrency), leaseTTL: leaseTTL)
+        guard !batch.isEmpty else { return 0 }
+        var lanes: [[OutboxEntry]] = []
+        var laneOfKey: [String: Int] = [:]
+        for entry in batch {
+            if let lane = laneOfKey[entry.message.orderKey] {
+                lanes[lane].append(entry)
+            } else {
+                laneOfKey[entry.message.orderKey] = lanes.count
+                lanes.append([entry])
             }
-            let attempt = entry.attempts + 1
-            let delivery = OutboxDelivery(
-                eventID: entry.message.eventID ?? "outbox-\(entry.id)", attempt: attempt, queuedAt: entry.message.createdAt, consumer: consumer.consumer)
-            if let failure = await ObserverChain.deliver(
-                consumer.registration, event, delivery: delivery, logger: consumer.logger, diagnostics: consumer.diagnostics)
-            {
+        }
+        var delivered: [Int64] = []
+        var failure: (any Error)?
+        await withTaskGroup(of: LaneOutcome.self) { group in
+            var next = 0
+            while next < lanes.count, next < concurrency {
+                let lane = lanes[next]
+                group.addTask { await deliverLane(lane, consumer) }
+                next += 1
+            }
+            for await outcome in group {
+                delivered += outcome.delivered
+                if failure == nil, let error = outcome.error { failure = error }
+                if next < lanes.count {
+                    let lane = lanes[next]
+                    group.addTask { await deliverLane(lane, consumer) }
+                    next += 1
+                }
+            }
+        }
+        // Marked even when a lane's bookkeeping failed: what was delivered is not sent again.
+        try await consumer.outbox.markDelivered(delivered, owner: owner)
+        if let failure { throw failure }
+        return delivered.count
+    }
+
+    /// What one order key's run of a claim came to: the ids delivered, and a store error that
+    /// stopped it (its undelivered entries then wait for their lease to expire).
+    struct LaneOutcome: Sendable {
+        var delivered: [Int64] = []
+        var error: (any Error)?
+    }
+
+    /// Delivers one order key's claimed entries in order.
+    func deliverLane(_ lane: [OutboxEntry], _ consumer: Consumer) async -> LaneOutcome {
+        var outcome = LaneOutcome()
+        do {
+            for (index, entry) in lane.enumerated() {
+                guard let event = LifecycleEvent(json: entry.message.event) else {
+                    try await consumer.outbox.markFailed(entry.id, owner: owner, error: "the stored event is not a lifecycle event", retryAt: nil)
+                    await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
+                    continue
+                }
+                let attempt = entry.attempts + 1
+                let delivery = OutboxDelivery(
+                    eventID: entry.message.eventID ?? "outbox-\(entry.id)", attempt: attempt, queuedAt: entry.message.createdAt,
+                    consumer: consumer.consumer)
+                guard let failure = await ObserverChain.deliver(
+                    consumer.registration, event, delivery: delivery, logger: consumer.logger, diagnostics: consumer.diagnostics)
+                else {
+                    outcome.delivered.append(entry.id)
+                    continue
+                }
                 let now = consumer.clock.now()
                 let retryAt = Self.retryTime(
                     after: failure, attempt: attempt, delivery: consumer.registration.delivery, queuedAt: entry.message.createdAt, now: now)
                 try await consumer.outbox.markFailed(entry.id, owner: owner, error: "\(failure.deliveryFailure?.reason ?? failure.description)", retryAt: retryAt)
-                if retryAt == nil {
-                    await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
-                    consumer.logger.error(
-                        "durable observer gave up on an event; it stays in the outbox as dead",
-                        metadata: [
-                            "consumer": "\(consumer.consumer)", "task": "\(event.taskName)", "event": "\(event.kind)", "attempts": "\(attempt)",
-                            "age_s": "\(Int(now.timeIntervalSince(entry.message.createdAt)))",
-                        ])
-                    continue
+                guard retryAt == nil else {
+                    // Its key's later entries wait behind it (ordered delivery); other keys go on.
+                    try await consumer.outbox.release(lane[(index + 1)...].map(\.id), owner: owner)
+                    return outcome
                 }
-                try await consumer.outbox.release(batch[(index + 1)...].map(\.id), owner: owner)
-                return delivered
+                await consumer.diagnostics.recordOutboxDead(consumer: consumer.consumer)
+                consumer.logger.error(
+                    "durable observer gave up on an event; it stays in the outbox as dead",
+                    metadata: [
+                        "consumer": "\(consumer.consumer)", "task": "\(event.taskName)", "event": "\(event.kind)", "attempts": "\(attempt)",
+                        "age_s": "\(Int(now.timeIntervalSince(entry.message.createdAt)))",
+                    ])
             }
-            try await consumer.outbox.markDelivered([entry.id], owner: owner)
-            delivered += 1
+        } catch {
+            outcome.error = error
         }
-        return delivered
+        return outcome
     }
 }

@@ -37,14 +37,25 @@ public actor MemoryOutboxStore: OutboxStore {
     }
 
     public func claim(consumer: String, owner: String, limit: Int, leaseTTL: Duration) async throws -> [OutboxEntry] {
+        guard limit > 0 else { return [] }
         let now = clock.now()
-        let mine = rows.values.filter { $0.message.consumer == consumer && $0.state == .pending }
-        let leasedByOthers = mine.contains { entry in leases[entry.id].map { $0.owner != owner && $0.until > now } ?? false }
-        guard !leasedByOthers, limit > 0 else { return [] }
-        let due = mine.sorted { $0.id < $1.id }.prefix { $0.nextAttemptAt <= now }.prefix(limit)
+        let pending = rows.values.filter { $0.message.consumer == consumer && $0.state == .pending }.sorted { $0.id < $1.id }
+        var blocked: Set<String> = []
+        var due: [OutboxEntry] = []
+        for entry in pending where due.count < limit {
+            let key = entry.message.orderKey
+            guard !blocked.contains(key) else { continue }
+            let leased = leases[entry.id].map { $0.until > now } ?? false
+            if leased || entry.nextAttemptAt > now {
+                // In flight or waiting for its retry: its key's later entries wait behind it.
+                blocked.insert(key)
+                continue
+            }
+            due.append(entry)
+        }
         let until = now.addingTimeInterval(leaseTTL.timeInterval)
         for entry in due { leases[entry.id] = Lease(owner: owner, until: until) }
-        return Array(due)
+        return due
     }
 
     public func markDelivered(_ ids: [Int64], owner: String) async throws {

@@ -12,12 +12,19 @@ public struct OutboxMessage: Sendable, Hashable {
     /// message again (a write retried after its acknowledgement was lost) changes nothing.
     /// `nil`: no id (every append is a new entry).
     public var eventID: String?
+    /// What delivery keeps in order: a consumer's entries with one order key are delivered one
+    /// after another in append order, while entries with different keys may go concurrently and
+    /// one key's retry holds up only that key. Default: the event's task (`task_name`), so
+    /// each task's events arrive in order.
+    public var orderKey: String
 
-    public init(consumer: String, event: JSONValue, createdAt: Date, eventID: String? = nil) {
+    /// - Parameter orderKey: Default: the event's `task_name` (`""` when it has none).
+    public init(consumer: String, event: JSONValue, createdAt: Date, eventID: String? = nil, orderKey: String? = nil) {
         self.consumer = consumer
         self.event = event
         self.createdAt = createdAt
         self.eventID = eventID
+        self.orderKey = orderKey ?? event["task_name"]?.stringValue ?? ""
     }
 }
 
@@ -60,9 +67,11 @@ public struct OutboxEntry: Sendable, Hashable {
 /// The outbox role of a store driver: events for durable observers, kept until each is delivered
 /// (or dead-lettered), so they survive a crash and any process on the store can deliver them.
 ///
-/// Delivery is ordered per consumer: ``claim(consumer:owner:limit:leaseTTL:)`` hands out the
-/// consumer's oldest pending entries, and none while another owner holds an unexpired lease on
-/// that consumer's entries, so two processes never deliver one consumer's events out of order.
+/// Delivery is ordered per consumer and ``OutboxMessage/orderKey`` (the event's task):
+/// ``claim(consumer:owner:limit:leaseTTL:)`` hands out the consumer's oldest due entries, skipping
+/// every entry that has an earlier pending entry of its order key which is waiting for a retry or
+/// leased, so two processes never deliver one task's events out of order, and one task's failing
+/// event holds up only that task. A dead entry holds nothing up.
 /// Entries are appended together with the record write that caused them
 /// (``RecordStore/apply(_:key:_:outbox:)``), or alone with ``append(_:)``.
 ///
@@ -78,8 +87,11 @@ public protocol OutboxStore: Sendable {
     /// and ``OutboxMessage/eventID`` an entry already has is skipped (a retried write is applied once).
     func append(_ messages: [OutboxMessage]) async throws
 
-    /// Leases up to `limit` of `consumer`'s oldest pending entries whose time has come, for
-    /// `owner`, in id order — or none while another owner's lease on this consumer is unexpired.
+    /// Leases up to `limit` of `consumer`'s pending entries to `owner`, oldest first (id order):
+    /// those whose time has come and which are not leased, except where an earlier pending entry
+    /// of the same ``OutboxMessage/orderKey`` is not yet due or is leased (by any owner, until its
+    /// lease expires). So a claim never hands out an entry ahead of one of its key still in
+    /// flight or waiting for a retry, and does hand out other keys' entries.
     func claim(consumer: String, owner: String, limit: Int, leaseTTL: Duration) async throws -> [OutboxEntry]
 
     /// Marks entries `owner` leased as delivered.

@@ -25,30 +25,40 @@ extension StoreContract {
                              "one entry per consumer for event-1, in append order")
                 expect.equal(entries.filter { $0.message.eventID == nil }.count, 2, "messages without an id are each an entry")
             },
-            Check(role: "outbox", name: "entries are claimed in order per consumer, one owner at a time, and marked delivered") { stores, clock, expect in
+            Check(role: "outbox", name: "entries are claimed oldest first; a leased entry holds back its task's later ones, not other tasks'") { stores, clock, expect in
                 let outbox = stores.outbox
-                try await outbox.append(["t1", "t2", "t3"].map { message("c1", $0, at: clock.now()) } + [message("c2", "u1", at: clock.now())])
+                func tasks(_ entries: [OutboxEntry]) -> [String] { entries.map { $0.message.event["task_name"]?.stringValue ?? "?" } }
+                try await outbox.append(["t1", "t1", "t2", "t1", "t3"].map { message("c1", $0, at: clock.now()) } + [message("c2", "t1", at: clock.now())])
                 let first = try await outbox.claim(consumer: "c1", owner: "p1", limit: 2, leaseTTL: .seconds(30))
-                expect.equal(first.map { $0.message.event["task_name"]?.stringValue ?? "?" }, ["t1", "t2"], "claimed in order")
-                expect.equal(try await outbox.claim(consumer: "c1", owner: "p2", limit: 5, leaseTTL: .seconds(30)).count, 0,
-                             "another owner gets nothing of c1 while p1's lease runs")
+                expect.equal(tasks(first), ["t1", "t1"], "the two oldest, in order")
+                expect.equal(first.map(\.message.orderKey), ["t1", "t1"], "the order key is the event's task")
+                let second = try await outbox.claim(consumer: "c1", owner: "p2", limit: 5, leaseTTL: .seconds(30))
+                expect.equal(tasks(second), ["t2", "t3"], "another owner gets the other tasks' entries, not t1's third behind p1's lease")
+                expect.equal(try await outbox.claim(consumer: "c1", owner: "p1", limit: 5, leaseTTL: .seconds(30)).count, 0,
+                             "nothing while every task has an entry in flight (the owner's own too)")
                 expect.equal(try await outbox.claim(consumer: "c2", owner: "p2", limit: 5, leaseTTL: .seconds(30)).count, 1, "other consumers are independent")
                 try await outbox.markDelivered(first.map(\.id), owner: "p1")
                 let rest = try await outbox.claim(consumer: "c1", owner: "p2", limit: 5, leaseTTL: .seconds(30))
-                expect.equal(rest.map { $0.message.event["task_name"]?.stringValue ?? "?" }, ["t3"], "after delivery the next owner continues")
+                expect.equal(tasks(rest), ["t1"], "after delivery t1's next entry is free, for any owner")
                 let delivered = try await outbox.entries(consumer: "c1", states: [.delivered], limit: 10)
                 expect.equal(delivered.map(\.attempts), [1, 1], "delivered entries count their attempt")
                 expect.that(delivered.allSatisfy { $0.deliveredAt != nil }, "delivered entries have a time")
             },
-            Check(role: "outbox", name: "a failed entry waits for its retry time and holds back later ones; dead ones can be retried") { stores, clock, expect in
+            Check(role: "outbox", name: "a failed entry waits for its retry time and holds back its task's later ones only; dead ones can be retried") { stores, clock, expect in
                 let outbox = stores.outbox
-                try await outbox.append(["t1", "t2"].map { message("c", $0, at: clock.now()) })
+                try await outbox.append(["t1", "t1", "t2"].map { message("c", $0, at: clock.now()) })
                 let batch = try await outbox.claim(consumer: "c", owner: "p", limit: 5, leaseTTL: .seconds(30))
-                guard let head = batch.first else { return expect.fail("nothing claimed") }
+                guard batch.count == 3 else { return expect.fail("claimed \(batch.count) of 3") }
+                let head = batch[0]
                 try await outbox.markFailed(head.id, owner: "p", error: "timeout", retryAt: clock.now().addingTimeInterval(10))
-                try await outbox.release(batch.dropFirst().map(\.id), owner: "p")
+                try await outbox.release([batch[1].id], owner: "p")
+                try await outbox.markDelivered([batch[2].id], owner: "p")
                 expect.equal(try await outbox.claim(consumer: "c", owner: "p", limit: 5, leaseTTL: .seconds(30)).count, 0,
-                             "nothing before the head's retry time (ordered delivery)")
+                             "t1's second entry waits for its head's retry time (ordered delivery)")
+                try await outbox.append([message("c", "t2", at: clock.now())])
+                let other = try await outbox.claim(consumer: "c", owner: "q", limit: 5, leaseTTL: .seconds(30))
+                expect.equal(other.map(\.message.orderKey), ["t2"], "another task's new entry is not held up by t1's retry")
+                try await outbox.markDelivered(other.map(\.id), owner: "q")
                 clock.advance(by: .seconds(10))
                 let retried = try await outbox.claim(consumer: "c", owner: "p", limit: 1, leaseTTL: .seconds(30))
                 expect.equal(retried.first?.id, head.id, "the head comes back first")
@@ -57,6 +67,9 @@ extension StoreContract {
                 try await outbox.markFailed(head.id, owner: "p", error: "gave up", retryAt: nil)
                 let dead = try await outbox.entries(consumer: "c", states: [.dead], limit: 5)
                 expect.equal(dead.map(\.id), [head.id], "dead after a failure with no retry")
+                let behind = try await outbox.claim(consumer: "c", owner: "p", limit: 5, leaseTTL: .seconds(30))
+                expect.equal(behind.map(\.id), [batch[1].id], "a dead entry no longer holds back its task's next one")
+                try await outbox.markDelivered(behind.map(\.id), owner: "p")
                 expect.that(try await outbox.retryDead(head.id), "a dead entry can be retried")
                 expect.equal(try await outbox.entries(consumer: "c", states: [.pending], limit: 5).first?.attempts, 0, "its attempts reset")
             },
