@@ -139,8 +139,10 @@ let package = Package(
         .target(
             name: "AsyncDashBench",
             dependencies: [
-                "AsyncDash", "AsyncDashSQLite", "AsyncDashWeb", "AsyncDashCLI",
+                "AsyncDash", "AsyncDashSQLite", "AsyncDashWeb", "AsyncDashCLI", "AsyncDashWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

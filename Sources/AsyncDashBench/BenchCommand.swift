@@ -3,13 +3,16 @@ import AsyncDash
 import AsyncDashCLI
 import Foundation
 
-/// `asyncdash bench lifecycle|locks|e2e|http|list`: throughput workloads; each prints one last line of
+/// `asyncdash bench lifecycle|locks|e2e|http|list|webhooks`: throughput workloads; each prints one last line of
 /// `key=value` pairs.
 public struct BenchCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput; the last line of output is key=value pairs.",
-        subcommands: [BenchLifecycleCommand.self, BenchLocksCommand.self, BenchE2ECommand.self, BenchHTTPCommand.self, BenchListCommand.self]
+        subcommands: [
+            BenchLifecycleCommand.self, BenchLocksCommand.self, BenchE2ECommand.self, BenchHTTPCommand.self, BenchListCommand.self,
+            BenchWebhooksCommand.self, BenchWebhookReceiverCommand.self,
+        ]
     )
 
     @OptionGroup var global: GlobalOptions
@@ -17,7 +20,7 @@ public struct BenchCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        throw CLIError.usage("missing a workload: lifecycle, locks, e2e, http or list; see 'asyncdash bench --help'")
+        throw CLIError.usage("missing a workload: lifecycle, locks, e2e, http, list or webhooks; see 'asyncdash bench --help'")
     }
 }
 

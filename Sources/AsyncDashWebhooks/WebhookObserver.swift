@@ -11,7 +11,8 @@ import NIOHTTP1
 /// and an event emitted by any process is sent by a running `serve` or `worker`, also after a
 /// crash. Each attempt is signed afresh; `webhook-id` is the event's id, the same on every retry
 /// and replay, so a receiver drops duplicates by it. The body is
-/// `{"type": "task.<event>", "timestamp": "…", "data": <the event as JSON>}`.
+/// `{"type": "task.<event>", "timestamp": "…", "data": <the event as JSON>}`, or a template's
+/// (``WebhookBody``: `format: slack`, `teams`, or `template:` of your own).
 ///
 /// What an answer means: 2xx delivered; 408, 429, 5xx, a time-out or a refused connection is
 /// tried again with the entry's backoff and jitter (no sooner than a `Retry-After` says, up to an
@@ -33,7 +34,10 @@ public struct WebhookObserver: OutboxObserver {
     public let url: String
     /// Only events with one of these statuses are posted (`nil`: all); the others count as delivered.
     public let statuses: Set<TaskStatus>?
-    let signer: WebhookSigner
+    /// What is posted: the Standard Webhooks body, or a template (Slack, Teams, your own).
+    public let body: WebhookBody
+    /// Signs each request when there is a secret (always for the standard body).
+    let signer: WebhookSigner?
     let client: HTTPClient
     /// How long one request may take at most (the entry's `timeout_ms` usually cuts it first).
     static let requestDeadline: TimeAmount = .seconds(300)
@@ -42,10 +46,14 @@ public struct WebhookObserver: OutboxObserver {
 
     /// - Parameters:
     ///   - url: An `http://` or `https://` URL with a host.
-    ///   - secret: `whsec_…` (``WebhookSigner/init(secret:)``).
+    ///   - secret: `whsec_…` (``WebhookSigner/init(secret:)``): required for the standard body;
+    ///     with a template, requests are signed only when it is given (a chat's URL is its secret).
+    ///   - body: What is posted (default: the Standard Webhooks body).
     ///   - client: The HTTP client (default: one per process that never follows redirects).
     /// - Throws: ``WebhookConfigurationError`` for a URL or secret that cannot work.
-    public init(url: String, secret: String, statuses: Set<TaskStatus>? = nil, client: HTTPClient? = nil) throws {
+    public init(
+        url: String, secret: String?, statuses: Set<TaskStatus>? = nil, body: WebhookBody = .standard, client: HTTPClient? = nil
+    ) throws {
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = parsed.host, !host.isEmpty
         else {
@@ -53,7 +61,14 @@ public struct WebhookObserver: OutboxObserver {
         }
         self.url = url
         self.statuses = statuses
-        self.signer = try WebhookSigner(secret: secret)
+        self.body = body
+        if let secret {
+            self.signer = try WebhookSigner(secret: secret)
+        } else if body.isStandard {
+            throw WebhookConfigurationError("secret_env is required: receivers of the standard body verify its signature (a chat's body, format: slack or teams, needs none)")
+        } else {
+            self.signer = nil
+        }
         self.client = client ?? webhookHTTPClient
     }
 
@@ -61,12 +76,12 @@ public struct WebhookObserver: OutboxObserver {
         if let statuses {
             guard let status = event.status ?? event.kind.impliedStatus, statuses.contains(status) else { return }
         }
-        let body = Self.body(of: event)
+        let body = self.body.render(event, eventID: delivery.eventID)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "user-agent", value: "AsyncDash-Webhooks/1")
-        for (name, value) in signer.headers(id: delivery.eventID, timestamp: Int64(Date().timeIntervalSince1970), body: body) {
+        for (name, value) in signer?.headers(id: delivery.eventID, timestamp: Int64(Date().timeIntervalSince1970), body: body) ?? [:] {
             request.headers.add(name: name, value: value)
         }
         request.body = .bytes(ByteBuffer(bytes: body))
@@ -91,14 +106,9 @@ public struct WebhookObserver: OutboxObserver {
         }
     }
 
-    /// The request body: `{"type": "task.<event>", "timestamp": "…", "data": <event>}`.
+    /// The standard request body: `{"type": "task.<event>", "timestamp": "…", "data": <event>}`.
     static func body(of event: LifecycleEvent) -> [UInt8] {
-        let object: JSONValue = [
-            "type": .string("task.\(event.kind.rawValue)"),
-            "timestamp": .string(ISO8601.format(event.timestamp)),
-            "data": event.json,
-        ]
-        return Array(object.jsonText.utf8)
+        WebhookBody.standard.render(event, eventID: "")
     }
 
     /// What an answer means: `nil` when delivered (2xx), else a failure to retry (408, 429, 5xx;
@@ -130,12 +140,14 @@ public struct WebhookObserver: OutboxObserver {
 }
 
 /// The HTTP client of every webhook observer in this process: redirects are never followed (a
-/// POST must not silently become a GET elsewhere), at most 8 connections per host, and a refused
+/// POST must not silently become a GET elsewhere), up to 64 connections per host (the most a
+/// webhook's `concurrency` asks for; each uses as many as it has requests in flight), and a refused
 /// connection fails the attempt at once (retried later from the outbox, instead of the client
 /// retrying until the attempt's time runs out). Created on first use and kept for the life of
 /// the process, like `HTTPClient.shared`.
 let webhookHTTPClient: HTTPClient = {
-    var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 8)
+    var pool = HTTPClient.Configuration.ConnectionPool(
+        idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: ObserverDelivery.concurrencyRange.upperBound)
     pool.retryConnectionEstablishment = false
     return HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,

@@ -27,7 +27,7 @@ enum CIScript {
         process.arguments = [CLIHarness.repositoryRoot.appendingPathComponent(".ci/\(name)").path, action]
         process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(action)-\(UUID().uuidString.prefix(8)).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         defer {
             try? handle.close()

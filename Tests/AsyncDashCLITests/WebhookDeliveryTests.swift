@@ -235,6 +235,32 @@ struct WebhookDeliveryTests {
 
     /// Writes a config whose default manager posts to `receiver`; returns the environment that
     /// holds the secret.
+    /// The README's chat webhooks, with their URLs pointed at a local receiver: a `fail` event of
+    /// an `emit` process reaches it through a worker as Slack's `{"text": …}` (unsigned) and as
+    /// the template's JSON.
+    @Test func theReadmesChatWebhooksPostTheirFormats() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withHarness { cli in
+            let block = try ReadmeErrorExampleTests.block(after: "chat-webhooks.yaml")
+                .replacingOccurrences(of: "sqlite://.asyncdash/asyncdash.sqlite", with: cli.sqliteURL())
+                .replacingOccurrences(of: "https://status.example.com/hooks/asyncdash", with: receiver.url)
+            try cli.writeConfig(block + "\n")
+            let env = ["OPS_SLACK_WEBHOOK_URL": receiver.url]
+            let check = try await cli.run(["check-config"], environment: env)
+            #expect(check.exitCode == 0, "\(check)")
+            let emit = try await cli.run(["emit", "fail", "--task", "import-42", "--message", "timeout \"now\""], environment: env)
+            #expect(emit.exitCode == 0, "\(emit)")
+            let worker = try cli.start(["worker"], environment: env, deadline: .seconds(120))
+            #expect(await Self.wait { receiver.received.count >= 2 }, "\(worker.description)")
+            #expect(await worker.terminate() == 0, "\(worker.description)")
+            let bodies = receiver.received.compactMap { try? JSONValue(parsing: String(decoding: $0.body, as: UTF8.self)) }
+            #expect(bodies.contains(["text": "❌ Task import-42 failed: timeout \"now\""]), "\(bodies)")
+            #expect(bodies.contains(["component": "", "state": "failed", "detail": "timeout \"now\""]), "\(bodies)")
+            #expect(receiver.received.allSatisfy { $0.signature.isEmpty }, "no secret_env: not signed")
+        }
+    }
+
     static func configure(_ cli: CLIHarness, _ receiver: WebhookReceiver) throws -> [String: String] {
         try cli.writeConfig("""
             STORE: \(cli.sqliteURL())

@@ -15,7 +15,7 @@ struct WebhookConfigTests {
         return registry
     }
 
-    func errors(_ entry: String, environment: [String: String] = ["HOOK_SECRET": secret]) -> [String] {
+    func errors(_ entry: String, environment: [String: String] = ["HOOK_SECRET": secret, "SLACK_URL": "https://hooks.slack.example/services/T0/B0/x"]) -> [String] {
         let text = """
             ASYNC_MANAGER_DEFAULT:
               manager_class: asyncdash.AsyncManager
@@ -40,6 +40,18 @@ struct WebhookConfigTests {
               secret_env: HOOK_SECRET
               statuses: [failed, success]
             """) == [])
+        #expect(errors("""
+            - type: asyncdash.observers.webhook
+              name: slack
+              durable: true
+              url_env: SLACK_URL
+              format: slack
+            - type: asyncdash.observers.webhook
+              name: own
+              durable: true
+              url: https://hooks.example.com/own
+              template: '{"who": "{{task_name}}", "what": "{{summary}}", "took": "{{duration}}"}'
+            """) == [], "a chat's webhook needs no secret; a template of one's own")
     }
 
     @Test(arguments: [
@@ -50,6 +62,15 @@ struct WebhookConfigTests {
         ("durable: true\n  url: https://h.example/x\n  secret_env: HOOK_SECRET\n  statuses: [faild]", "'faild' is not a task status (did you mean 'failed'?)"),
         ("durable: true\n  url: https://h.example/x\n  secret_env: HOOK_SECRET\n  retries: 3", "retries"),
         ("durable: true\n  secret_env: HOOK_SECRET", "missing required option 'url'"),
+        ("durable: true\n  url: https://h.example/x", "secret_env is required: receivers of the standard body verify its signature"),
+        ("durable: true\n  url: https://h.example/x\n  url_env: SLACK_URL\n  format: slack", "give url or url_env, not both"),
+        ("durable: true\n  url_env: UNSET_SLACK_URL\n  format: slack", "names environment variable UNSET_SLACK_URL, which is not set"),
+        ("durable: true\n  url_env: SLACK_URL\n  format: slak", "format 'slak' is unknown (did you mean 'slack'?); valid formats: standard, slack, teams, template"),
+        ("durable: true\n  url_env: SLACK_URL\n  format: template", "format: template needs a template"),
+        ("durable: true\n  url_env: SLACK_URL\n  format: slack\n  template: '{}'", "template is for format: template, not format: slack"),
+        ("durable: true\n  url_env: SLACK_URL\n  template: '{\"text\": \"{{sumary}}\"}'", "template field '{{sumary}}' is unknown (did you mean 'summary'?)"),
+        ("durable: true\n  url_env: SLACK_URL\n  template: '{\"text\": {{summary}}}'", "template is not JSON once filled in"),
+        ("durable: true\n  url_env: SLACK_URL\n  template: '{\"text\": \"{{summary\"}'", "template has a '{{' with no '}}' after it"),
     ])
     func aMistakeIsOneErrorAtItsPlace(_ options: String, _ expected: String) {
         let found = errors("- type: asyncdash.observers.webhook\n  " + options)

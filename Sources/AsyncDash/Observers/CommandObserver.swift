@@ -36,7 +36,7 @@ public struct CommandObserver: LifecycleObserver {
     public static let basicEnvironment = ["PATH", "HOME", "LANG", "TZ"]
 
     /// The most bytes of a run's output kept for the log; the rest is read and discarded.
-    public static let outputLimit = 64 * 1024
+    public static let outputLimit = 8 * 1024
     /// How long a program has between `SIGTERM` and `SIGKILL` when its time is up.
     public static let killGrace: Duration = .seconds(2)
 
