@@ -48,7 +48,10 @@ struct BenchWebhookReceiverCommand: AsyncParsableCommand {
         logger.logLevel = .critical
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in Output.line("receiver: http://127.0.0.1:\(channel.localAddress?.port ?? 0)/hook") },
+            onServerRunning: { channel in
+                // Unbuffered: the parent reads it from a file while this process runs.
+                FileHandle.standardOutput.write(Data("receiver: http://127.0.0.1:\(channel.localAddress?.port ?? 0)/hook\n".utf8))
+            },
             logger: logger)
         try await app.run()
     }
