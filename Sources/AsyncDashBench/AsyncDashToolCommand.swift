@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncDash
 import AsyncDashCLI
 
 /// The root command of the `asyncdash` executable: the operational commands plus `bench`.
@@ -14,6 +15,7 @@ public struct AsyncDashToolCommand: AsyncParsableCommand {
         commandName: "asyncdash",
         abstract: "Report, inspect and benchmark background-task lifecycles; run workers and the dashboard.",
         discussion: AsyncDashCommand.configuration.discussion,
+        version: AsyncDashVersion.current,
         subcommands: AsyncDashCommand.operationalCommands + [BenchCommand.self]
     )
 

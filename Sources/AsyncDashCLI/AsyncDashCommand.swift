@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncDash
 
 /// `asyncdash`: the command line of AsyncDash (DESIGN §8).
 ///
@@ -11,6 +12,7 @@ public struct AsyncDashCommand: AsyncParsableCommand {
             Exit codes: 0 success; 1 error; 2 usage or config error; 3 lock conflict.
             Logs go to stderr; results go to stdout.
             """,
+        version: AsyncDashVersion.current,
         subcommands: operationalCommands
     )
 

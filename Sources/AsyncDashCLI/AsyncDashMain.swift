@@ -50,7 +50,7 @@ public enum AsyncDashMain {
         do {
             command = try root.parseAsRoot(arguments)
         } catch {
-            return reportParseError(error, root: root)
+            return reportParseError(error, root: root, arguments: arguments ?? Array(CommandLine.arguments.dropFirst()))
         }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -66,14 +66,18 @@ public enum AsyncDashMain {
     }
 
     /// `--help` and `--version` exit 0 with their text on stdout; anything else is a usage error (2).
-    static func reportParseError(_ error: any Error, root: any ParsableCommand.Type) -> Int32 {
+    /// A mistyped command gets a did-you-mean and the list of commands where it was typed.
+    static func reportParseError(_ error: any Error, root: any ParsableCommand.Type, arguments: [String] = []) -> Int32 {
         let code = root.exitCode(for: error)
         if code == .success {
             Output.line(root.fullMessage(for: error))
             return 0
         }
         if let cliError = error as? CLIError { return report(cliError, root: root) }
-        let message = root.message(for: error)
+        var message = root.message(for: error)
+        if message.hasPrefix("Unexpected argument"), let unknown = unknownCommand(in: arguments, root: root) {
+            message = unknown
+        }
         let full = root.fullMessage(for: error)
         // The full message starts with "Error: <message>"; keep its usage lines after ours.
         let rest = full.split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") }
@@ -81,6 +85,48 @@ public enum AsyncDashMain {
         if !rest.isEmpty { Output.error(rest.joined(separator: "\n")) }
         return CLIError.Code.usage.rawValue
     }
+
+    /// The global options that take a value, so the word after them is not a command.
+    static let optionsWithValues: Set<String> = ["--config", "--log-level"]
+
+    /// `unknown command 'chek-config' (did you mean 'check-config'?); commands: …` when the first
+    /// word of `arguments` that is not a command of the command before it (and not an option)
+    /// stands where a command is expected; `nil` otherwise.
+    static func unknownCommand(in arguments: [String], root: any ParsableCommand.Type) -> String? {
+        var command = root
+        var path = [root._commandName]
+        var skipValue = false
+        for argument in arguments {
+            if skipValue {
+                skipValue = false
+                continue
+            }
+            if argument.hasPrefix("-") {
+                skipValue = optionsWithValues.contains(argument)
+                continue
+            }
+            let subcommands = Self.subcommands(of: command)
+            guard !subcommands.isEmpty else { return nil }
+            if let next = subcommands.first(where: { $0.name == argument }) {
+                command = next.type
+                path.append(argument)
+                continue
+            }
+            let names = subcommands.filter(\.shown).map(\.name)
+            return "unknown command '\(argument.cutForMessage(60))' for '\(path.joined(separator: " "))'"
+                + "\(Suggest.didYouMean(argument, in: names)); commands: \(names.joined(separator: ", "))"
+        }
+        return nil
+    }
+
+    /// A command's subcommands: each one's type, name and whether `--help` lists it.
+    static func subcommands<Command: ParsableCommand>(of command: Command.Type) -> [(type: any ParsableCommand.Type, name: String, shown: Bool)] {
+        Command.configuration.subcommands.map { subcommand in (subcommand, name(of: subcommand), shown(subcommand)) }
+    }
+
+    static func name<Command: ParsableCommand>(of command: Command.Type) -> String { Command._commandName }
+
+    static func shown<Command: ParsableCommand>(_ command: Command.Type) -> Bool { Command.configuration.shouldDisplay }
 
     /// Prints `error` the way its kind asks and returns its exit code.
     static func report(_ error: any Error, root: any ParsableCommand.Type) -> Int32 {

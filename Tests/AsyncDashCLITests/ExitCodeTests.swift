@@ -52,6 +52,27 @@ struct ExitCodeTests {
         }
     }
 
+    /// Issue 12: `--version`, and a mistyped command gets a did-you-mean and the commands where it
+    /// was typed (at the root and under a group); an extra word after a command is still reported
+    /// as it is.
+    @Test func versionAndMistypedCommands() async throws {
+        try await withHarness { cli in
+            let version = try await cli.run(["--version"])
+            #expect(version.exitCode == 0 && version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == AsyncDashVersion.current, "\(version)")
+            let root = try await cli.run(["chek-config"])
+            #expect(root.exitCode == 2)
+            #expect(root.stderr.contains("asyncdash: error: unknown command 'chek-config' for 'asyncdash' (did you mean 'check-config'?); commands: check-config,"), "\(root)")
+            #expect(!root.stderr.contains("plugin-probe"), "hidden commands are not offered")
+            let nested = try await cli.run(["--config", "lsit.yaml", "locks", "lsit"])
+            #expect(nested.exitCode == 2)
+            #expect(nested.stderr.contains("unknown command 'lsit' for 'asyncdash locks' (did you mean 'list'?); commands: list, check, reserve, release"), "\(nested)")
+            let far = try await cli.run(["zzzzzz"])
+            #expect(far.stderr.contains("unknown command 'zzzzzz' for 'asyncdash'; commands: "), "no suggestion when nothing is close: \(far)")
+            let extra = try await cli.run(["show", "a", "b"])
+            #expect(extra.exitCode == 2 && extra.stderr.contains("Unexpected argument 'b'"), "\(extra)")
+        }
+    }
+
     @Test func showOfUnknownTaskIsAnError() async throws {
         try await withHarness { cli in
             try cli.writeSQLiteConfig()
