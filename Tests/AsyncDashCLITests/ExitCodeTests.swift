@@ -73,6 +73,27 @@ struct ExitCodeTests {
         }
     }
 
+    /// Issue 12: a memory store says, on stderr, that nothing it holds survives the process; a
+    /// persistent one says nothing of the kind.
+    @Test func aMemoryStoreWarnsThatNothingSurvivesTheProcess() async throws {
+        try await withHarness { cli in
+            try cli.writeConfig("""
+                STORE: memory
+                ASYNC_MANAGER_DEFAULT:
+                  manager_class: sample.async_manager.SampleAsyncManager
+                  config:
+                    record_model_path: sample.AsyncTaskRecord
+                """)
+            let memory = try await cli.run(["emit", "create", "--task", "t1"])
+            #expect(memory.exitCode == 0, "\(memory)")
+            #expect(memory.stderr.contains("STORE memory keeps everything in this process"), "\(memory)")
+            #expect(memory.stderr.contains("use sqlite://PATH"), "\(memory)")
+            try cli.writeSQLiteConfig()
+            let sqlite = try await cli.run(["emit", "create", "--task", "t1"])
+            #expect(sqlite.exitCode == 0 && !sqlite.stderr.contains("keeps everything in this process"), "\(sqlite)")
+        }
+    }
+
     @Test func showOfUnknownTaskIsAnError() async throws {
         try await withHarness { cli in
             try cli.writeSQLiteConfig()

@@ -63,6 +63,11 @@ public struct CLIRuntime: Sendable {
     /// - Throws: ``CLIError`` (usage) for a URL no registered store serves; the store's error
     ///   when it cannot be opened.
     public func openStores(url override: String? = nil, option: String = "--store") async throws -> StoreSet {
+        let url = storeURL(override: override).lowercased()
+        if url == "memory" || url.hasPrefix("memory:") {
+            logger.warning(
+                "STORE \(storeURL(override: override)) keeps everything in this process: its records, locks, queued tasks and undelivered events are gone when it exits; use sqlite://PATH (or postgres://…) to keep them")
+        }
         guard let override else { return try await resolved.makeStores() }
         let factory: Registry.StoreFactory
         do {
