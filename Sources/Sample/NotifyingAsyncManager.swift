@@ -30,8 +30,8 @@ open class NotifyingAsyncManager: SampleAsyncManager, @unchecked Sendable {
         ops.error("\(message)")
     }
 
-    /// Records a success. Logs at `info` level.
+    /// Records a success. Logs at `notice` level (shown by default).
     open func logSuccess(_ taskName: String, _ result: JSONValue?) {
-        logger.info("Task \(taskName) succeeded", metadata: ["result": "\(result?.jsonText ?? "null")"])
+        logger.notice("Task \(taskName) succeeded", metadata: ["result": "\(result?.jsonText ?? "null")"])
     }
 }

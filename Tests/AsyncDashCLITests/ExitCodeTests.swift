@@ -94,6 +94,20 @@ struct ExitCodeTests {
         }
     }
 
+    /// Issue 12: the sample notifying managers (declared in the shipped config, and the class) are
+    /// heard at the default log level, `notice`.
+    @Test func theSampleNotifyingManagersAreHeardAtTheDefaultLogLevel() async throws {
+        try await withHarness { cli in
+            try cli.copyShippedConfig()
+            let declared = try await cli.run(["emit", "complete", "--task", "n1", "--manager", "sample.NotifyingAsyncManager"])
+            #expect(declared.exitCode == 0 && declared.stderr.contains("notice") && declared.stderr.contains("complete n1"), "\(declared)")
+            let subclass = try await cli.run(["emit", "complete", "--task", "n2", "--manager", "sample.async_manager.NotifyingAsyncManager"])
+            #expect(subclass.exitCode == 0 && subclass.stderr.contains("Task n2 succeeded"), "\(subclass)")
+            let quiet = try await cli.run(["emit", "complete", "--task", "n3", "--manager", "sample.NotifyingAsyncManager", "--log-level", "warning"])
+            #expect(quiet.exitCode == 0 && !quiet.stderr.contains("complete n3"), "--log-level still quiets it: \(quiet)")
+        }
+    }
+
     @Test func showOfUnknownTaskIsAnError() async throws {
         try await withHarness { cli in
             try cli.writeSQLiteConfig()

@@ -7,7 +7,7 @@ import Synchronization
 /// level of each new logger is read from ``level`` when the logger is made, so commands set the
 /// level (from `--log-level` or `$ASYNCDASH_LOG_LEVEL`) before they make loggers.
 public enum CLILogging {
-    private static let currentLevel = Mutex<Logger.Level>(.warning)
+    private static let currentLevel = Mutex<Logger.Level>(.notice)
     private static let bootstrapped = Mutex<Bool>(false)
 
     /// The level given to loggers made from now on.

@@ -11,7 +11,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
 
     @Option(
         help: ArgumentHelp(
-            "Log level on stderr: trace, debug, info, notice, warning, error, critical (default warning, or $ASYNCDASH_LOG_LEVEL).",
+            "Log level on stderr: trace, debug, info, notice, warning, error, critical (default notice, or $ASYNCDASH_LOG_LEVEL).",
             valueName: "level"
         )
     )
@@ -36,10 +36,10 @@ public struct GlobalOptions: ParsableArguments, Sendable {
         return path.hasPrefix("./") && path.count > 2 ? String(path.dropFirst(2)) : path
     }
 
-    /// The log level: `--log-level`, else `$ASYNCDASH_LOG_LEVEL`, else `warning`.
+    /// The log level: `--log-level`, else `$ASYNCDASH_LOG_LEVEL`, else `notice`.
     public func level(environment: [String: String]) throws(CLIError) -> Logger.Level {
         if let logLevel, let level = Logger.Level(rawValue: logLevel) { return level }
-        guard let text = environment[Self.logLevelVariable], !text.isEmpty else { return .warning }
+        guard let text = environment[Self.logLevelVariable], !text.isEmpty else { return .notice }
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
             throw .usage("\(Self.logLevelVariable)='\(text)' is not a log level; valid: \(Self.levelNames)")
         }
