@@ -3,8 +3,8 @@ import Foundation
 import PostgresNIO
 
 /// The ``OutboxStore`` of a PostgreSQL store: table `asyncdash_outbox`. A claim takes the
-/// consumer's advisory lock for its transaction, so two processes never lease one consumer's
-/// events at once, and delivery stays in order.
+/// consumer's advisory lock for its transaction, so two processes never claim at once and each
+/// task's events (one order key's) stay in order.
 extension PostgresStore: OutboxStore {
     public func append(_ messages: [OutboxMessage]) async throws {
         guard !messages.isEmpty else { return }

@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 
 /// The ``OutboxStore`` of a SQLite store: table `asyncdash_outbox`. Each change is one immediate
-/// transaction (the store's group commit), so processes on one file never deliver one consumer's
-/// events out of order.
+/// transaction (the store's group commit), so processes on one file never deliver one task's
+/// events (one order key's) out of order.
 extension SQLiteStore: OutboxStore {
     typealias O = SQLiteSchema
 
