@@ -29,8 +29,12 @@ enum PluginProbe {
     }
 
     /// Why the plugin at `path` cannot be loaded, or `nil` when the child loaded it.
-    static func probe(_ path: String) async -> String? {
-        guard let executable = Self.executable else { return "cannot find this program's executable to load the plugin in a child process" }
+    ///
+    /// - Parameters:
+    ///   - executable: The program whose `plugin-probe` command loads it (default: this one).
+    ///   - timeLimit: How long loading may take before the child is stopped.
+    static func probe(_ path: String, executable: String? = Self.executable, timeLimit: Duration = Self.timeLimit) async -> String? {
+        guard let executable else { return "cannot find this program's executable to load the plugin in a child process" }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["plugin-probe", path]
